@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Modules, one job each; dependencies point down the list:
+//   berth (CLI) → Control → Deploy → Supervisor → Confinement → CSpawn
+//   → StateStore → Budget → StackFile
+let package = Package(
+    name: "berth",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "berth", targets: ["berth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // The CLI: parses arguments and wires the modules together; no logic of its own.
+        .executableTarget(
+            name: "berth",
+            dependencies: [
+                "StackFile", "Budget", "Confinement",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // cgroup v2 tree, seccomp and capabilities; for now, what the host gives us.
+        .target(name: "Confinement", dependencies: ["Budget", "StackFile"]),
+        // Budget arithmetic and report rendering. Pure: no I/O.
+        .target(name: "Budget", dependencies: ["StackFile"]),
+        // Parse, interpolate, merge, validate and normalize stack files. Pure but for reading files.
+        .target(name: "StackFile", dependencies: [.product(name: "Yams", package: "Yams")]),
+
+        .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
+        .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),
+        .testTarget(name: "CLITests", dependencies: ["berth"]),
+    ]
+)
