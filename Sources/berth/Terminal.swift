@@ -1,0 +1,22 @@
+import Foundation
+import StackFile
+
+/// Writes to the user's terminal: results on standard output, diagnostics on standard error.
+enum Terminal {
+    static func print(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// Errors and warnings, one per line, the way compilers print them.
+    static func report(_ diagnostics: [Diagnostic]) {
+        for diagnostic in diagnostics {
+            printError("\(diagnostic.severity == .error ? "error" : "warning"): \(diagnostic)")
+        }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        if errors > 1 { printError("\(errors) errors") }
+    }
+}
