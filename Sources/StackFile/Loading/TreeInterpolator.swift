@@ -16,7 +16,7 @@ struct TreeInterpolator {
         var result = node
         switch node.value {
         case let .scalar(scalar):
-            guard scalar.text.contains("$") else { return node }
+            guard scalar.text.utf8.contains(UInt8(ascii: "$")) else { return node }
             result.value = .scalar(substitute(scalar, at: node.location, path: path))
         case let .sequence(items):
             result.value = .sequence(items.enumerated().map { index, item in

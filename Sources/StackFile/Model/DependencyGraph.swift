@@ -56,35 +56,37 @@ public struct DependencyGraph: Sendable {
         startOrder.filter { dependencies(of: $0).contains(name) }
     }
 
-    /// Each distinct cycle once, written from its alphabetically first service and closed:
-    /// `["a", "b", "c", "a"]`.
+    /// The cycles of the graph, each written from its alphabetically first service and closed
+    /// (`["a", "b", "c", "a"]`): one per back edge of a depth-first search, so every set of
+    /// services that cannot start is named at least once.
     public var cycles: [[String]] {
+        enum Mark { case visiting, done }
+        var marks: [String: Mark] = [:]
+        var path: [String] = []
         var found: [[String]] = []
         var seen: Set<[String]> = []
-        for start in names {
-            var path: [String] = []
-            var onPath: Set<String> = []
-            var visited: Set<String> = []
-            func visit(_ node: String) {
-                if onPath.contains(node) {
-                    guard let index = path.firstIndex(of: node) else { return }
+        func visit(_ node: String) {
+            marks[node] = .visiting
+            path.append(node)
+            for next in edges[node] ?? [] {
+                switch marks[next] {
+                case nil:
+                    visit(next)
+                case .visiting?:
+                    guard let index = path.lastIndex(of: next) else { continue }
                     var cycle = Array(path[index...])
-                    // Rotate to start at the smallest name so each cycle is reported once.
                     if let smallest = cycle.indices.min(by: { cycle[$0] < cycle[$1] }) {
                         cycle = Array(cycle[smallest...] + cycle[..<smallest])
                     }
                     if seen.insert(cycle).inserted { found.append(cycle + [cycle[0]]) }
-                    return
+                case .done?:
+                    continue
                 }
-                guard visited.insert(node).inserted else { return }
-                path.append(node)
-                onPath.insert(node)
-                for next in edges[node] ?? [] { visit(next) }
-                path.removeLast()
-                onPath.remove(node)
             }
-            visit(start)
+            path.removeLast()
+            marks[node] = .done
         }
+        for name in names where marks[name] == nil { visit(name) }
         return found
     }
 }

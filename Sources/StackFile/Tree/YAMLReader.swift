@@ -10,7 +10,9 @@ public enum YAMLReader {
     public static func parse(_ text: String, file: String, log: DiagnosticLog) -> Node? {
         let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver leaves every scalar a string: berth types scalars itself, the
+            // way Compose (YAML 1.2) does, and skips Yams' regular-expression tag resolution.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             let (problem, mark) = describe(error)
             log.error(.invalidYAML(problem),
