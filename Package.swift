@@ -34,6 +34,7 @@ let package = Package(
 
         .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
         .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),
-        .testTarget(name: "CLITests", dependencies: ["berth"]),
+        .testTarget(name: "ConfinementTests", dependencies: ["Confinement"]),
+        .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
     ]
 )

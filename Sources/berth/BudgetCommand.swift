@@ -44,7 +44,7 @@ struct BudgetCommand: ParsableCommand {
         let cwd = FileManager.default.currentDirectoryPath
         let path = hostProfile.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 } ?? stack.hostProfile
         guard let path else { return HostResources.detect() }
-        let shown = hostProfile ?? path
+        let shown = hostProfile ?? FilePath.display(path, relativeTo: cwd)
         do {
             return Machine(profile: try HostProfile.load(path: path, displayName: shown), source: shown)
         } catch {

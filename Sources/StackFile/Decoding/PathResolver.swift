@@ -29,13 +29,13 @@ struct PathResolver {
 
 /// Lexical path arithmetic, without touching the file system (symlinks are left alone, as
 /// Compose leaves them).
-enum FilePath {
-    static func join(_ base: String, _ path: String) -> String {
+public enum FilePath {
+    public static func join(_ base: String, _ path: String) -> String {
         normalize(path.hasPrefix("/") ? path : base + "/" + path)
     }
 
     /// Removes `.`, `..` and repeated slashes from an absolute path.
-    static func normalize(_ path: String) -> String {
+    public static func normalize(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             switch part {
@@ -47,20 +47,20 @@ enum FilePath {
         return "/" + parts.joined(separator: "/")
     }
 
-    static func directory(of path: String) -> String {
+    public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let directory = path[..<slash]
         return directory.isEmpty ? "/" : String(directory)
     }
 
     /// How a file is named in messages: relative to `directory` when inside it, else absolute.
-    static func display(_ absolute: String, relativeTo directory: String) -> String {
+    public static func display(_ absolute: String, relativeTo directory: String) -> String {
         let base = normalize(directory)
         let prefix = base == "/" ? "/" : base + "/"
         return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
     }
 
-    static func lastComponent(of path: String) -> String {
+    public static func lastComponent(of path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
     }
 }

@@ -38,10 +38,10 @@ public struct HostProfile: Equatable, Sendable {
         } catch {
             throw StackError([Diagnostic(.error, .unreadableFile(name, reason: error.localizedDescription), at: nil, path: nil)])
         }
-        guard let root = YAMLReader.parse(text, file: name, log: log), !log.hasErrors else { throw StackError(log.entries) }
+        guard let root = YAMLReader.parse(text, file: name, log: log), !log.hasErrors else { throw StackError(log.sortedEntries) }
         let context = DecodeContext(log: log, ignoreUnsupported: false, environment: [:])
         let profile = decode(root, context: context, defaultName: FilePath.lastComponent(of: path))
-        guard let profile, !log.hasErrors else { throw StackError(log.entries) }
+        guard let profile, !log.hasErrors else { throw StackError(log.sortedEntries) }
         return profile
     }
 

@@ -51,7 +51,7 @@ final class LoadSession {
         guard !log.hasErrors, let name else { throw StackError(log.sortedEntries) }
         let stack = Stack(name: name, projectDirectory: projectDirectory, services: services,
                           hostProfile: decoded.hostProfile, extensions: decoded.extensions)
-        return LoadedStack(stack: stack, files: files.map(display), warnings: log.warnings)
+        return LoadedStack(stack: stack, files: files.map(display), warnings: log.sortedEntries.filter { $0.severity == .warning })
     }
 
     // MARK: - Files
