@@ -67,22 +67,25 @@ extension ServiceDecoder {
         let memoryReservation = twin(fields, "mem_reservation", reservations, "memory") { node, path, isDeploy in
             read.bytes(node, path, numbersAllowed: !isDeploy)
         }
-        let cpuLimit = twin(fields, "cpus", limits, "cpus") { node, path, _ in cpus(node, path) }
+        // `cpus: 0` and `pids_limit: -1` mean "no limit": unset, not a value that could disagree.
+        let cpuLimit = twin(fields, "cpus", limits, "cpus") { node, path, _ in
+            cpus(node, path).flatMap { $0 == 0 ? nil : $0 }
+        }
         let cpuReservation = reservations.flatMap { reservations in
             reservations["cpus"].flatMap { node in
                 cpus(node, reservations.path("cpus")).map { Located(value: $0, node: node, path: reservations.path("cpus")) }
             }
         }
         let pidsLimit = twin(fields, "pids_limit", limits, "pids") { node, path, _ in
-            read.integer(node, path, in: -1...Int(Int32.max))
+            read.integer(node, path, in: -1...Int(Int32.max)).flatMap { $0 > 0 ? $0 : nil }
         }
 
         var result = Resources()
         result.memoryLimit = memoryLimit?.value
         result.memoryReservation = memoryReservation?.value
-        result.cpuLimit = cpuLimit.flatMap { $0.value == 0 ? nil : $0.value }
+        result.cpuLimit = cpuLimit?.value
         result.cpuReservation = cpuReservation.flatMap { $0.value == 0 ? nil : $0.value }
-        result.pidsLimit = pidsLimit.flatMap { $0.value > 0 ? $0.value : nil }
+        result.pidsLimit = pidsLimit?.value
         if let node = fields["cpu_shares"] {
             result.cpuShares = cpuShares(node, fields.path("cpu_shares"))
         }

@@ -2,6 +2,8 @@
 struct StackDecoder {
     let context: DecodeContext
     let paths: PathResolver
+    /// Services not to decode: their problems are already reported.
+    var skipped: Set<String> = []
 
     struct Result {
         var name: String?
@@ -36,7 +38,7 @@ struct StackDecoder {
             return result
         }
         let decoder = ServiceDecoder(context: context, paths: paths)
-        for entry in services {
+        for entry in services where !skipped.contains(entry.key) {
             let path = "services.\(entry.key)"
             if let problem = ServiceName.problem(with: entry.key) {
                 log.error(problem, at: entry.keyLocation, path: path)

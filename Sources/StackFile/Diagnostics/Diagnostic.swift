@@ -71,9 +71,13 @@ public final class DiagnosticLog {
     }
 
     public func append(_ diagnostic: Diagnostic) {
-        // The same node can be reached twice (a YAML alias, a service extended twice);
-        // one report per problem is enough.
-        if !entries.contains(diagnostic) { entries.append(diagnostic) }
+        // The same node can be reached twice (a YAML alias, a service extended twice); one
+        // report per problem is enough. And one error per place: a value that could not be
+        // interpolated would otherwise be reported again as an invalid value.
+        if entries.contains(diagnostic) { return }
+        if diagnostic.severity == .error, let location = diagnostic.location,
+           entries.contains(where: { $0.severity == .error && $0.location == location }) { return }
+        entries.append(diagnostic)
     }
 
     public func append(contentsOf other: DiagnosticLog) {

@@ -7,7 +7,11 @@ extension LoadSession {
         var resolver = ExtendsResolver(session: self, projectDirectory: projectDirectory, environment: environment)
         let resolved = services.map { entry -> Entry in
             var copy = entry
-            copy.value = resolver.resolve(entry.key, in: services, file: file, chain: []) ?? entry.value
+            if let node = resolver.resolve(entry.key, in: services, file: file, chain: []) {
+                copy.value = node
+            } else {
+                unresolvedServices.insert(entry.key)
+            }
             return copy
         }
         var result = tree

@@ -2,7 +2,12 @@
 /// line — and checks that what they depend on is there, enabled, and free of cycles.
 struct ServiceSelection {
     let options: LoadOptions
+    /// The project environment: `COMPOSE_PROFILES` may come from `.env`, as in Compose.
+    let environment: [String: String]
     let log: DiagnosticLog
+    /// Services whose `extends` could not be resolved: already reported, so depending on them
+    /// is not reported again.
+    var unresolved: Set<String> = []
 
     typealias Decoded = (service: Service, sources: ServiceDecoder.Sources)
 
@@ -39,7 +44,7 @@ struct ServiceSelection {
     }
 
     private var requestedProfiles: [String] {
-        let fromEnvironment = options.environment["COMPOSE_PROFILES"]?
+        let fromEnvironment = environment["COMPOSE_PROFILES"]?
             .split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty } ?? []
         return options.profiles + fromEnvironment
     }
@@ -51,6 +56,7 @@ struct ServiceSelection {
         let path = "services.\(entry.service.name).depends_on"
         entry.service.dependencies = entry.service.dependencies.filter { dependency in
             let location = entry.sources.dependencies[dependency.service] ?? entry.sources.service
+            if unresolved.contains(dependency.service) { return false }
             let problem: Problem
             if let target = byName[dependency.service] {
                 if isEnabled(target.service) {

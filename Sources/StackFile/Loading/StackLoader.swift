@@ -23,6 +23,9 @@ final class LoadSession {
     /// Interpolated trees, by absolute path and project directory: `extends` may name one
     /// file from hundreds of services.
     var trees: [String: Node?] = [:]
+    /// Services whose `extends` failed (reported): they are not decoded, so that their
+    /// missing base does not show up as further errors.
+    var unresolvedServices: Set<String> = []
     /// Extends cycles already reported, as sets of their members: each is reported once.
     var reportedExtendsCycles: Set<Set<String>> = []
     /// Unset variables already warned about: one warning per variable and load.
@@ -37,14 +40,16 @@ final class LoadSession {
         let projectDirectory = FilePath.directory(of: files[0])
         let environment = projectEnvironment(projectDirectory: projectDirectory, envFiles: options.envFiles,
                                              inherited: options.environment)
-        let root = assemble(files: files, projectDirectory: projectDirectory, environment: environment, chain: [])
-        guard let root, !log.hasErrors else { throw StackError(log.sortedEntries) }
+        // Problems found so far do not stop the load: decoding reports the rest as well.
+        guard let root = assemble(files: files, projectDirectory: projectDirectory, environment: environment, chain: [])
+        else { throw StackError(log.sortedEntries) }
 
         let context = DecodeContext(log: log, ignoreUnsupported: options.ignoreUnsupported, environment: environment)
         let paths = PathResolver(projectDirectory: projectDirectory, baseDirectories: baseDirectories,
                                  home: options.environment["HOME"], workingDirectory: options.workingDirectory)
-        let decoded = StackDecoder(context: context, paths: paths).decode(root)
-        let selection = ServiceSelection(options: options, log: log)
+        let decoded = StackDecoder(context: context, paths: paths, skipped: unresolvedServices).decode(root)
+        var selection = ServiceSelection(options: options, environment: environment, log: log)
+        selection.unresolved = unresolvedServices
         let services = selection.select(decoded.services)
 
         let name = projectName(declared: decoded.name, projectDirectory: projectDirectory)

@@ -40,9 +40,9 @@ struct TreeInterpolator {
             for name in unset where warned.insert(name).inserted {
                 log.warning(.unsetVariable(name), at: location, path: keyPath)
             }
-            // A plain scalar keeps its YAML typing (`cpus: ${CPUS}` is a number), but one that
-            // became empty is an empty string, not null: the value was written, just unset.
-            return Scalar(value, isPlain: scalar.isPlain && !value.isEmpty)
+            // An interpolated value is a string, as in Compose: `user: ${UID}` with UID=1000
+            // is the string "1000"; fields that take numbers accept numeric strings.
+            return Scalar(value, isPlain: false)
         } catch {
             switch error {
             case let .invalidTemplate(template):

@@ -32,7 +32,7 @@ public enum Emitter {
         case .null: output += "null"
         case let .bool(flag): output += flag ? "true" : "false"
         case let .int(number): output += String(number)
-        case let .float(number): output += number.isFinite ? ComposeNumber.format(number) : "null"
+        case let .float(number): output += number.isFinite ? ComposeNumber.formatKeepingFraction(number) : "null"
         case let .string(text): output += jsonString(text)
         case let .list(items):
             guard !items.isEmpty else { output += "[]"; return }
@@ -65,7 +65,7 @@ public enum Emitter {
             case "\n": output += "\\n"
             case "\r": output += "\\r"
             case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
+            case _ where YAMLWriter.needsEscape(scalar):
                 let hex = String(scalar.value, radix: 16)
                 output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: output.unicodeScalars.append(scalar)

@@ -16,7 +16,6 @@ public enum StackEncoder {
         var fields: [String: PlainValue] = [
             "environment": .map(service.environment.mapValues(PlainValue.string)),
             "init": .bool(service.runsInit),
-            "restart": .string(service.restart.composeText),
             "security_opt": .list(securityOptions(service.security).map(PlainValue.string)),
             "stop_grace_period": .string(ComposeDuration.format(service.stopGracePeriod)),
             "stop_signal": .string(SignalName.name(of: service.stopSignal) ?? String(service.stopSignal)),
@@ -37,6 +36,9 @@ public enum StackEncoder {
             }, uniquingKeysWith: { $1 }))
         }
         if let deploy = deploy(service) { fields["deploy"] = deploy }
+        // `restart:` when it says it all; else `deploy.restart_policy` alone, which Compose
+        // lets win over `restart:` anyway.
+        if !Self.needsRestartPolicy(service.restart) { fields["restart"] = .string(service.restart.composeText) }
         if let shares = service.resources.cpuShares { fields["cpu_shares"] = .int(Int64(shares)) }
         switch service.resources.memorySwapLimit {
         case let .bytes(bytes)?: fields["memswap_limit"] = .string(ByteCount.format(bytes))
@@ -109,7 +111,7 @@ public enum StackEncoder {
         if !resourceFields.isEmpty { deploy["resources"] = .map(resourceFields) }
 
         let restart = service.restart
-        if restart.delay != nil || restart.window != nil || (restart.maxAttempts != nil && restart.mode != .onFailure) {
+        if needsRestartPolicy(restart) {
             var policy: [String: PlainValue] = [:]
             switch restart.mode {
             case .no: policy["condition"] = .string("none")
@@ -122,6 +124,12 @@ public enum StackEncoder {
             deploy["restart_policy"] = .map(policy)
         }
         return deploy.isEmpty ? nil : .map(deploy)
+    }
+
+    /// Whether `restart:` cannot say the whole policy (a delay, a window, or attempts without
+    /// `on-failure`).
+    static func needsRestartPolicy(_ restart: RestartPolicy) -> Bool {
+        restart.delay != nil || restart.window != nil || (restart.maxAttempts != nil && restart.mode != .onFailure)
     }
 
     private static func number(_ value: Double) -> PlainValue {

@@ -69,7 +69,7 @@ struct YAMLWriter {
         case .float(let number):
             if number.isNaN { return ".nan" }
             if number.isInfinite { return number > 0 ? ".inf" : "-.inf" }
-            return ComposeNumber.format(number)
+            return ComposeNumber.formatKeepingFraction(number)
         case .string(let text): return Self.quotedIfNeeded(escapingDollars ? text.doublingDollars : text)
         case .list: return "[]"
         case .map: return "{}"
@@ -93,12 +93,21 @@ struct YAMLWriter {
         // No control characters, and no ": " or " #", which would end the scalar early.
         var previous: UInt8 = 0
         for byte in text.utf8 {
-            if byte < 0x20 || byte == 0x7F || byte == 0xEF { return false }  // 0xEF: a byte-order mark, or rare text quoted needlessly
+            if byte < 0x20 || byte == 0x7F { return false }
             if (previous == UInt8(ascii: ":") && byte == UInt8(ascii: " "))
                 || (previous == UInt8(ascii: " ") && byte == UInt8(ascii: "#")) { return false }
             previous = byte
         }
+        // YAML also breaks lines at U+0085, U+2028 and U+2029, and a BOM would vanish.
+        if text.unicodeScalars.contains(where: Self.needsEscape) { return false }
         return !Emitter.readsAsOtherThanString(text)
+    }
+
+    /// Characters a YAML reader would not give back as written: controls, YAML's Unicode line
+    /// breaks, the byte-order mark.
+    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028
+            || scalar.value == 0x2029 || scalar.value == 0xFEFF
     }
 
     static func doubleQuoted(_ text: String) -> String {
@@ -110,7 +119,7 @@ struct YAMLWriter {
             case "\n": result += "\\n"
             case "\t": result += "\\t"
             case "\r": result += "\\r"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{FEFF}":
+            case _ where needsEscape(scalar):
                 let hex = String(scalar.value, radix: 16)
                 result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: result.unicodeScalars.append(scalar)

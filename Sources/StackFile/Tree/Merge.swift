@@ -4,7 +4,7 @@
 /// Mappings merge key by key; sequences append; scalars are replaced. The exceptions are
 /// Compose's (compose-go `override/merge.go`): `command`, `entrypoint` and `healthcheck.test`
 /// are replaced whole; `environment`, `labels` and `depends_on` merge by key whatever form
-/// each side uses; each `ulimits` entry is replaced whole. An override value tagged `!reset`
+/// each side uses; `env_file` appends whether written as a path or a list; each `ulimits` entry is replaced whole. An override value tagged `!reset`
 /// removes the earlier value, one tagged `!override` replaces it without merging.
 public struct Merger {
     public let log: DiagnosticLog
@@ -24,6 +24,8 @@ public struct Merger {
             return override
         case .replaceUnlessNull:
             return override.isNull ? base : override
+        case .appendAsList:
+            return Node(.sequence(appendingNew(listed(override), to: listed(base))), at: base.location)
         case .byKey(let implicitValue):
             let merged = mergeMappings(keyed(base, implicitValue: implicitValue),
                                        keyed(override, implicitValue: implicitValue), at: path)
@@ -78,6 +80,12 @@ public struct Merger {
         return result
     }
 
+    /// A single value as a one-item list (`env_file: a.env` is `env_file: [a.env]`).
+    private func listed(_ node: Node) -> [Node] {
+        if let items = node.items { return items }
+        return node.isNull ? [] : [node]
+    }
+
     private func untagged(_ node: Node) -> Node {
         var copy = node
         copy.mergeTag = nil
@@ -107,6 +115,8 @@ public struct Merger {
                 value = Node(.mapping([
                     Entry(key: "condition", keyLocation: item.location,
                           value: .string("service_started", at: item.location)),
+                    Entry(key: "required", keyLocation: item.location,
+                          value: Node(.scalar(Scalar("true", isPlain: true)), at: item.location)),
                 ]), at: item.location)
             }
             entries.removeAll { $0.key == key }
@@ -121,7 +131,7 @@ extension Merger {
     enum ImplicitValue {
         /// `KEY=VALUE` splits at the first `=`; a bare `KEY` maps to null.
         case splitAtEquals
-        /// A bare service name depends on it being started.
+        /// A bare service name depends on it being started, and requires it.
         case startedDependency
     }
 
@@ -129,6 +139,7 @@ extension Merger {
         case standard
         case replace
         case replaceUnlessNull
+        case appendAsList
         case byKey(ImplicitValue)
 
         init(for path: [String]) {
@@ -142,6 +153,8 @@ extension Merger {
                 self = .byKey(.splitAtEquals)
             case ["depends_on"]:
                 self = .byKey(.startedDependency)
+            case ["env_file"]:
+                self = .appendAsList
             case _ where attribute.count == 2 && ["environment", "labels"].contains(attribute[0]):
                 // A later `KEY` (null: take it from the host) replaces an earlier `KEY=VALUE`.
                 self = .replace

@@ -4,4 +4,10 @@ public enum ComposeNumber {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)
     }
+
+    /// Like `format`, but a whole number keeps its `.0`, so that it reads back as a float.
+    public static func formatKeepingFraction(_ value: Double) -> String {
+        let text = format(value)
+        return value == value.rounded() && !text.contains("e") ? text + ".0" : text
+    }
 }
