@@ -2,12 +2,11 @@ import Foundation
 import Testing
 @testable import StackFile
 
-// Tests that fail against the current Sources/StackFile: each one checks a rule of the
-// acceptance list (or Compose's behaviour that the rule points to) which the loader does not
-// follow yet. They stay enabled so that they turn green when the bug is fixed.
+// Regressions: each test once failed against the loader. It checks a rule of Compose's (or of
+// the acceptance list) that the loader got wrong, so that it stays right.
 
-@Suite("Known bugs: merging")
-struct KnownMergeBugs {
+@Suite("Regressions: merging")
+struct MergeRegressions {
     /// Rule: sequences append, env_file is a string or a list. Compose (compose-go
     /// `override/merge.go`, `env_file` → `mergeToSequence`) turns a string into a one-item list
     /// before appending, so both files' env files apply.
@@ -50,8 +49,8 @@ struct KnownMergeBugs {
     }
 }
 
-@Suite("Known bugs: values")
-struct KnownValueBugs {
+@Suite("Regressions: values")
+struct ValueRegressions {
     /// Rule: interpolation exactly as Compose. An interpolated value is a string in Compose
     /// (the YAML node was the string "${UID}"), so `user: ${UID}` is valid; berth re-types the
     /// result as a YAML plain scalar and rejects it as an integer.
@@ -93,8 +92,8 @@ struct KnownValueBugs {
     }
 }
 
-@Suite("Known bugs: profiles")
-struct KnownProfileBugs {
+@Suite("Regressions: profiles")
+struct ProfileRegressions {
     /// Rule: `COMPOSE_PROFILES` selects profiles. Compose reads COMPOSE_* variables from the
     /// project's `.env` too (the process environment wins); berth only looks at the process
     /// environment, and the CLI passes nothing else.
@@ -106,8 +105,8 @@ struct KnownProfileBugs {
     }
 }
 
-@Suite("Known bugs: every problem at once")
-struct KnownReportingBugs {
+@Suite("Regressions: every problem at once")
+struct ReportingRegressions {
     /// Rule: every problem is reported, not just the first. An interpolation error in one
     /// service stops the load before decoding, so an independent bad value in another service
     /// is not reported.
@@ -144,8 +143,8 @@ struct KnownReportingBugs {
     }
 }
 
-@Suite("Known bugs: round trip")
-struct KnownRoundTripBugs {
+@Suite("Regressions: round trip")
+struct RoundTripRegressions {
     /// Rule: `x-*` kept, and what `berth config` prints loads back to an equal Stack. A float
     /// with no fraction (`1.0`) is printed as `1` and comes back as an integer.
     @Test(arguments: PrintFormat.allCases)
