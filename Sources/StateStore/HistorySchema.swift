@@ -1,0 +1,60 @@
+import GRDB
+
+/// The versioned schema of `berth.db`.
+///
+/// Migrations are append-only: a released migration is never edited; a
+/// change to the schema is a new `registerMigration` call after the last
+/// one. GRDB records the applied identifiers in `grdb_migrations`, so
+/// reopening a database applies only what it lacks.
+enum HistorySchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1: sessions, runs, events") { db in
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    id          TEXT PRIMARY KEY NOT NULL,
+                    project     TEXT NOT NULL,
+                    pid         INTEGER NOT NULL,
+                    started_at  REAL NOT NULL,
+                    ended_at    REAL,
+                    end_reason  TEXT,
+                    cgroup_root TEXT,
+                    pid1        INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX sessions_by_project ON sessions(project, started_at);
+
+                CREATE TABLE runs (
+                    id            TEXT PRIMARY KEY NOT NULL,
+                    session_id    TEXT NOT NULL REFERENCES sessions(id),
+                    service       TEXT NOT NULL,
+                    pid           INTEGER,
+                    started_at    REAL NOT NULL,
+                    ended_at      REAL,
+                    end_kind      TEXT,
+                    exit_code     INTEGER,
+                    signal        INTEGER,
+                    detail        TEXT,
+                    restart_count INTEGER NOT NULL DEFAULT 0,
+                    backoff_ms    INTEGER,
+                    unenforced    TEXT
+                );
+                CREATE INDEX runs_by_service ON runs(service, started_at);
+                CREATE INDEX runs_by_session ON runs(session_id);
+
+                CREATE TABLE events (
+                    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time       REAL NOT NULL,
+                    session_id TEXT,
+                    service    TEXT,
+                    kind       TEXT NOT NULL,
+                    detail     TEXT
+                );
+                CREATE INDEX events_by_time ON events(time);
+                CREATE INDEX events_by_service ON events(service, time);
+                """)
+        }
+
+        return migrator
+    }
+}
