@@ -6,7 +6,7 @@ import PackageDescription
 //   → StateStore → Budget → StackFile
 let package = Package(
     name: "berth",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth", targets: ["berth"]),
     ],
@@ -14,19 +14,28 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // The CLI: parses arguments and wires the modules together; no logic of its own.
         .executableTarget(
             name: "berth",
             dependencies: [
-                "StackFile", "Budget", "Confinement",
+                "StackFile", "Budget", "Confinement", "Supervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Service state machines, restarts, dependencies, logs, PID 1: the supervision loop.
+        .target(name: "Supervisor", dependencies: ["Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
         // cgroup v2 tree, seccomp and capabilities; for now, what the host gives us.
-        .target(name: "Confinement", dependencies: ["Budget", "StackFile"]),
+        .target(name: "Confinement", dependencies: ["Budget", "StackFile", "CLinux"]),
+        // The only code that runs between fork and exec.
+        .target(name: "CSpawn"),
+        // Linux interfaces Swift's Glibc module cannot import (_GNU_SOURCE headers, macros).
+        .target(name: "CLinux"),
+        // The history (sessions, runs, events) in SQLite through GRDB; writes never block.
+        .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Budget arithmetic and report rendering. Pure: no I/O.
         .target(name: "Budget", dependencies: ["StackFile"]),
         // Parse, interpolate, merge, validate and normalize stack files. Pure but for reading files.
@@ -35,6 +44,8 @@ let package = Package(
         .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
         .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),
         .testTarget(name: "ConfinementTests", dependencies: ["Confinement"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "StateStore", "StackFile", "Confinement"]),
         .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
     ]
 )

@@ -11,6 +11,6 @@ struct Berth: ParsableCommand {
             process in its own cgroup, with the limits the file sets.
             """,
         version: "0.1.0",
-        subcommands: [ConfigCommand.self, BudgetCommand.self]
+        subcommands: [UpCommand.self, ConfigCommand.self, BudgetCommand.self]
     )
 }

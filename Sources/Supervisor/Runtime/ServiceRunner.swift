@@ -1,0 +1,249 @@
+import CLinux
+import Confinement
+import Glibc
+import StackFile
+import StateStore
+
+/// Runs one service: feeds events to its `ServiceLifecycle` and carries out the effects —
+/// spawning into the leaf, signalling, killing the leaf, timers, history, terminal lines.
+final class ServiceRunner {
+    let service: Service
+    let program: Program
+    let leaf: CgroupLeaf?
+    /// Limits written in the stack that this host does not enforce (`--allow-unenforced`).
+    let unenforced: [LimitSetting]
+    private(set) var lifecycle: ServiceLifecycle
+    /// Set once the program was executed at least once (for `service_started`).
+    private(set) var hasRun = false
+
+    private let environment: RunEnvironment
+    private let capture: OutputCapture
+    private var reportDescriptor: Int32?
+    private var graceTimer: EventLoop.TimerID?
+    private var restartTimer: EventLoop.TimerID?
+    private var emptyLeafPoll: EventLoop.TimerID?
+    private var oomKillsBefore: Int64 = 0
+    private var runID: String?
+    private var nextBackoff: Duration?
+    private var queue: [ServiceLifecycle.Event] = []
+    private var handling = false
+
+    /// What to execute, resolved before anything starts.
+    struct Program {
+        var executable: String
+        var arguments: [String]
+        var environment: [String: String]
+    }
+
+    init(service: Service, program: Program, leaf: CgroupLeaf?, unenforced: [LimitSetting], environment: RunEnvironment) {
+        self.service = service
+        self.program = program
+        self.leaf = leaf
+        self.unenforced = unenforced
+        self.environment = environment
+        lifecycle = ServiceLifecycle(policy: service.restart, stopSignal: service.stopSignal,
+                                     gracePeriod: service.stopGracePeriod)
+        capture = OutputCapture(service: service.name, loop: environment.loop, writer: environment.logs)
+    }
+
+    var name: String { service.name }
+    var state: ServiceLifecycle.State { lifecycle.state }
+
+    /// Feeds an event to the lifecycle. Events raised while effects are being carried out wait
+    /// their turn, so that effects always see the state they were computed from.
+    func send(_ event: ServiceLifecycle.Event) {
+        queue.append(event)
+        guard !handling else { return }
+        handling = true
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            for effect in lifecycle.handle(next, at: .now) { perform(effect) }
+        }
+        handling = false
+        environment.delegate?.serviceChanged(self)
+    }
+
+    // MARK: - Effects
+
+    private func perform(_ effect: ServiceLifecycle.Effect) {
+        switch effect {
+        case .spawn:
+            spawn()
+        case let .signal(pid, signal):
+            kill(pid, signal)
+        case .killLeaf:
+            if let leaf { leaf.killAll() } else if let pid = lifecycle.state.pid { kill(-pid, SIGKILL) }
+        case .awaitEmptyLeaf:
+            awaitEmptyLeaf()
+        case let .scheduleGrace(delay):
+            graceTimer = environment.loop.schedule(after: delay) { [weak self] in self?.send(.graceExpired) }
+        case let .scheduleRestart(delay):
+            nextBackoff = delay
+            restartTimer = environment.loop.schedule(after: delay) { [weak self] in self?.send(.backoffElapsed) }
+        case .cancelTimers:
+            for timer in [graceTimer, restartTimer, emptyLeafPoll].compactMap({ $0 }) { environment.loop.cancel(timer) }
+            graceTimer = nil
+            restartTimer = nil
+            emptyLeafPoll = nil
+        case let .record(kind, detail):
+            environment.record(service: name, kind: kind, detail: detail)
+        }
+    }
+
+    private func spawn() {
+        guard let pipes = capture.makePipes() else {
+            send(.spawnFailed("\(name): cannot create output pipes: \(String(cString: strerror(errno)))"))
+            return
+        }
+        defer { close(pipes.stdout); close(pipes.stderr) }
+        var cgroupDirectory: Int32?
+        if let leaf {
+            do {
+                cgroupDirectory = try leaf.openDirectory()
+            } catch {
+                send(.spawnFailed("\(name): cgroup leaf \(leaf.path): \(error)"))
+                return
+            }
+            oomKillsBefore = leaf.memoryEvents["oom_kill"] ?? 0
+        }
+        defer { if let cgroupDirectory { close(cgroupDirectory) } }
+        let request = SpawnRequest(
+            executable: program.executable, arguments: program.arguments, environment: program.environment,
+            workingDirectory: service.workingDirectory, cgroupDirectory: cgroupDirectory,
+            standardInput: nil, standardOutput: pipes.stdout, standardError: pipes.stderr,
+            resourceLimits: service.ulimits.map(ResourceLimit.init), oomScoreAdjust: service.oomScoreAdjust
+        )
+        let process: SpawnedProcess
+        do {
+            process = try Spawner.spawn(request)
+        } catch {
+            send(.spawnFailed(SpawnFailure.message(service: name, executable: program.executable, error: error)))
+            return
+        }
+        reportDescriptor = process.reportDescriptor
+        environment.loop.watch(process.reportDescriptor) { [weak self] _ in self?.readReport() }
+        environment.delegate?.register(pid: process.pid, for: self)
+        let id = environment.newRunID()
+        runID = id
+        environment.history?.startRun(RunRecord(
+            id: id, sessionID: environment.sessionID, service: name, pid: process.pid, startedAt: WallClock.now,
+            endedAt: nil, endKind: nil, exitCode: nil, signal: nil, detail: nil,
+            restartCount: lifecycle.tracker.restarts, backoffMilliseconds: nextBackoff.map { Int($0.milliseconds) },
+            unenforced: unenforced.isEmpty ? nil : unenforced.map(\.description)
+        ))
+        nextBackoff = nil
+        send(.spawned(pid: process.pid))
+    }
+
+    /// The exec report: end of file means the program runs; a report means it never did.
+    private func readReport() {
+        guard let fd = reportDescriptor else { return }
+        let outcome = Spawner.outcome(of: fd)
+        guard outcome != .pending else { return }
+        environment.loop.unwatch(fd)
+        reportDescriptor = nil
+        switch outcome {
+        case .executed:
+            hasRun = true
+            send(.executed)
+        case let .failed(stage, code):
+            let message = SpawnFailure.message(service: name, executable: program.executable,
+                                               workingDirectory: service.workingDirectory, stage: stage, errno: code)
+            environment.announce("error: \(message)")
+            endRun(kind: "exec_failed", exitCode: 127, signal: nil, detail: message)
+            send(.spawnFailed(message))
+        case .pending:
+            break
+        }
+    }
+
+    /// `waitpid` reported the main process's end.
+    func reaped(status: Int32) {
+        // The child may have died before its exec report was read: read it first, so that a
+        // failed exec is reported as such and not as an exit with 127.
+        if reportDescriptor != nil { readReport() }
+        if case .exited(.failedToStart) = lifecycle.state { return }
+        if case .stopped(.failedToStart?) = lifecycle.state { return }
+        let oomKilled = (leaf?.memoryEvents["oom_kill"] ?? 0) > oomKillsBefore
+        let reason = ExitReason(
+            status: clinux_exited(status) != 0 ? clinux_exit_status(status) : nil,
+            signal: clinux_signaled(status) != 0 ? clinux_term_signal(status) : nil,
+            oomKilled: oomKilled
+        )
+        switch reason {
+        case let .exited(code): endRun(kind: reason.kind, exitCode: code, signal: nil, detail: reason.description)
+        case let .killed(signal): endRun(kind: reason.kind, exitCode: nil, signal: signal, detail: reason.description)
+        case .oomKilled: endRun(kind: reason.kind, exitCode: nil, signal: SIGKILL, detail: reason.description)
+        case .failedToStart: break
+        }
+        send(.exited(reason))
+    }
+
+    private func endRun(kind: String, exitCode: Int32?, signal: Int32?, detail: String) {
+        guard let id = runID else { return }
+        environment.history?.endRun(id: id, at: WallClock.now, kind: kind, exitCode: exitCode, signal: signal, detail: detail)
+        runID = nil
+    }
+
+    /// Reports `leafEmpty` once nothing is left in the leaf: watched through `cgroup.events`,
+    /// and polled as well in case an event is missed.
+    private func awaitEmptyLeaf() {
+        guard let leaf, leaf.isPopulated else {
+            send(.leafEmpty)
+            return
+        }
+        environment.cgroupEvents?.watch(leaf) { [weak self] in self?.checkLeaf() }
+        emptyLeafPoll = environment.loop.schedule(after: .milliseconds(100)) { [weak self] in self?.checkLeaf() }
+    }
+
+    private func checkLeaf() {
+        guard case .cleaning = lifecycle.state, let leaf else { return }
+        if leaf.isPopulated {
+            leaf.killAll()
+            emptyLeafPoll = environment.loop.schedule(after: .milliseconds(100)) { [weak self] in self?.checkLeaf() }
+            return
+        }
+        environment.cgroupEvents?.unwatch(leaf)
+        if let poll = emptyLeafPoll { environment.loop.cancel(poll) }
+        emptyLeafPoll = nil
+        send(.leafEmpty)
+    }
+
+    /// Closes the output pipes; the supervisor is done.
+    func finish() {
+        capture.closeAll()
+        if let leaf {
+            environment.cgroupEvents?.unwatch(leaf)
+            try? leaf.remove()
+        }
+    }
+}
+
+extension ResourceLimit {
+    /// A compose `ulimits` entry as setrlimit(2) wants it; -1 is unlimited.
+    init(_ limit: Ulimit) {
+        func value(_ number: Int64) -> UInt64 { number < 0 ? ResourceLimit.unlimited : UInt64(number) }
+        self.init(resource: Self.resource(named: limit.name), soft: value(limit.soft), hard: value(limit.hard))
+    }
+
+    static func resource(named name: String) -> Int32 {
+        switch name {
+        case "core": return Int32(RLIMIT_CORE.rawValue)
+        case "cpu": return Int32(RLIMIT_CPU.rawValue)
+        case "data": return Int32(RLIMIT_DATA.rawValue)
+        case "fsize": return Int32(RLIMIT_FSIZE.rawValue)
+        case "locks": return Int32(__RLIMIT_LOCKS.rawValue)
+        case "memlock": return Int32(__RLIMIT_MEMLOCK.rawValue)
+        case "msgqueue": return Int32(__RLIMIT_MSGQUEUE.rawValue)
+        case "nice": return Int32(__RLIMIT_NICE.rawValue)
+        case "nofile": return Int32(RLIMIT_NOFILE.rawValue)
+        case "nproc": return Int32(__RLIMIT_NPROC.rawValue)
+        case "rss": return Int32(__RLIMIT_RSS.rawValue)
+        case "rtprio": return Int32(__RLIMIT_RTPRIO.rawValue)
+        case "rttime": return Int32(__RLIMIT_RTTIME.rawValue)
+        case "sigpending": return Int32(__RLIMIT_SIGPENDING.rawValue)
+        case "stack": return Int32(RLIMIT_STACK.rawValue)
+        default: return -1
+        }
+    }
+}

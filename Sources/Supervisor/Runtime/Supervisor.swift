@@ -1,0 +1,384 @@
+import CLinux
+import Confinement
+import Foundation
+import Glibc
+import StackFile
+import StateStore
+
+/// Runs a stack in the foreground: `berth up`.
+///
+/// `prepare` does everything that can fail before a single service starts — the state
+/// directory and its lock, the history, the cgroup tree, cleaning up after a predecessor that
+/// died, programs, limits and leaves — and reports every problem at once. `run` then starts the
+/// services in dependency order, restarts them by their policies, stops them in reverse order
+/// on SIGTERM or SIGINT, and returns the exit code.
+public final class Supervisor {
+    public struct Options: Sendable {
+        public var stateDirectory: StateDirectory
+        /// Run even when the host cannot enforce some limits; record them as not enforced.
+        public var allowUnenforced: Bool
+        /// Print services' output on the terminal.
+        public var echoServiceOutput: Bool
+        public var color: Bool
+        public var isPID1: Bool
+        /// The process environment (for NOTIFY_SOCKET).
+        public var environment: [String: String]
+        /// Where cgroup filesystems are mounted (tests point elsewhere).
+        public var cgroupMount: String
+
+        public init(stateDirectory: StateDirectory, allowUnenforced: Bool = false, echoServiceOutput: Bool = false,
+                    color: Bool = false, isPID1: Bool = false, environment: [String: String] = [:],
+                    cgroupMount: String = "/sys/fs/cgroup") {
+            self.stateDirectory = stateDirectory
+            self.allowUnenforced = allowUnenforced
+            self.echoServiceOutput = echoServiceOutput
+            self.color = color
+            self.isPID1 = isPID1
+            self.environment = environment
+            self.cgroupMount = cgroupMount
+        }
+    }
+
+    private let stack: Stack
+    private let options: Options
+    private let loop: EventLoop
+    private let environment: RunEnvironment
+    private let tree: CgroupTree?
+    private let lockDescriptor: Int32
+    private let signalDescriptor: Int32
+    private var signals: SignalSource?
+    private var runners: [ServiceRunner] = []
+    private var byName: [String: ServiceRunner] = [:]
+    private var byPID: [Int32: ServiceRunner] = [:]
+    private var dependents: [String: [String]] = [:]
+    private var phase = Phase.starting
+    private var stopSent: Set<String> = []
+    private var failedToStart: Set<String> = []
+    private var announcedReady = false
+    private var interrupts = 0
+    private var stopReason: String?
+
+    enum Phase { case starting, stopping }
+
+    // MARK: - Preparing
+
+    public static func prepare(_ stack: Stack, options: Options) throws(SupervisorError) -> Supervisor {
+        // Before any thread starts, so that all of them inherit the blocked mask.
+        let signalDescriptor = SignalSource.block()
+        guard signalDescriptor >= 0 else { throw .cannotPrepare("signalfd: \(String(cString: strerror(errno)))") }
+        if !options.isPID1 { PIDOne.becomeSubreaper() }
+
+        try options.stateDirectory.create()
+        let lock = try options.stateDirectory.lock()
+        do {
+            return try Supervisor(stack: stack, options: options, lock: lock, signalDescriptor: signalDescriptor)
+        } catch {
+            close(lock)
+            throw error
+        }
+    }
+
+    private init(stack: Stack, options: Options, lock: Int32, signalDescriptor: Int32) throws(SupervisorError) {
+        self.stack = stack
+        self.options = options
+        lockDescriptor = lock
+        self.signalDescriptor = signalDescriptor
+        loop = EventLoop()
+
+        let echo = TerminalEcho(services: stack.startOrder, useColor: options.color,
+                                showServiceOutput: options.echoServiceOutput)
+        let logs = LogWriter(directory: options.stateDirectory.logs, echo: echo)
+        var historyWarning: String?
+        let history: HistoryStore?
+        do {
+            history = try HistoryStore(path: options.stateDirectory.database) { message in
+                logs.announce("warning: the history cannot be written: \(message); the stack keeps running", time: WallClock.now)
+            }
+        } catch {
+            history = nil
+            historyWarning = "warning: no history this run: \(error)"
+        }
+        environment = RunEnvironment(loop: loop, logs: logs, history: history, sessionID: UUID().uuidString.lowercased(),
+                                     cgroupEvents: CgroupEventWatcher(loop: loop))
+        if let historyWarning { environment.announce(historyWarning) }
+
+        var problems: [String] = []
+        var tree: CgroupTree?
+        do {
+            tree = try CgroupTree.prepare(project: stack.name, isPID1: options.isPID1, mountRoot: options.cgroupMount)
+        } catch {
+            if options.allowUnenforced {
+                environment.announce("warning: services run without cgroup leaves: \(error)")
+            } else {
+                problems.append("cgroups: \(error); use --allow-unenforced to run without them")
+            }
+        }
+        self.tree = tree
+        recoverFromUncleanEnd(history: history, tree: tree)
+
+        let order = stack.startOrder
+        for name in order {
+            guard let service = stack[name] else { continue }
+            for dependency in service.dependencies { dependents[dependency.service, default: []].append(name) }
+            let resolved = ExecutableResolver.resolve(
+                service.argv.first ?? "", path: service.environment["PATH"] ?? ExecutableResolver.defaultPath,
+                workingDirectory: service.workingDirectory)
+            let executable: String
+            switch resolved {
+            case let .success(path): executable = path
+            case let .failure(error):
+                problems.append(SpawnFailure.message(service: name, error: error))
+                continue
+            }
+            let (enforced, unenforced) = tree?.plan(CgroupLimits.settings(for: service)) ?? ([], CgroupLimits.settings(for: service))
+            let refused = unenforced.filter(\.isExplicit)
+            if !refused.isEmpty, !options.allowUnenforced {
+                for setting in refused {
+                    let reason = tree?.missingReasons[setting.controller] ?? "berth runs without cgroups on this host"
+                    problems.append("\(name): \(setting.description) cannot be enforced: the \(setting.controller) controller "
+                        + "is not available (\(reason)); use --allow-unenforced to run without it")
+                }
+            }
+            if !refused.isEmpty, options.allowUnenforced {
+                let controllers = Set(refused.map(\.controller)).sorted().joined(separator: ", ")
+                environment.announce("warning: \(name): not enforced on this host (no \(controllers) controller): "
+                    + refused.map(\.description).joined(separator: ", "))
+            }
+            var programEnvironment = service.environment
+            if programEnvironment["PATH"] == nil { programEnvironment["PATH"] = ExecutableResolver.defaultPath }
+            let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
+            let leaf = tree?.leaf(named: name)
+            let runner = ServiceRunner(service: service, program: program, leaf: leaf,
+                                       unenforced: refused, environment: environment)
+            runners.append(runner)
+            byName[name] = runner
+            environment.logs.configure(service: name, policy: service.berth.logs)
+            if let leaf, problems.isEmpty {
+                do {
+                    try leaf.create()
+                    for setting in enforced { try leaf.write(setting) }
+                } catch {
+                    problems.append("\(name): cannot set up its cgroup leaf: \(error)")
+                }
+            }
+        }
+        guard problems.isEmpty else {
+            for runner in runners { try? runner.leaf?.remove() }
+            tree?.dismantle()
+            logs.finish()
+            throw .problems(problems)
+        }
+        environment.delegate = self
+        history?.startSession(SessionRecord(
+            id: environment.sessionID, project: stack.name, pid: getpid(), startedAt: WallClock.now, endedAt: nil,
+            endReason: nil, cgroupRoot: tree?.root, isPID1: options.isPID1))
+    }
+
+    /// A berth that was killed leaves its services running, in their leaves, with nobody to
+    /// read their output. They are stopped — not adopted, since their pipes died with the old
+    /// berth — before anything starts again, so that no service ever runs twice.
+    private func recoverFromUncleanEnd(history: HistoryStore?, tree: CgroupTree?) {
+        var roots = Set<String>()
+        let previous = (try? history?.unfinishedSessions(project: stack.name)) ?? []
+        for session in previous { if let root = session.cgroupRoot { roots.insert(root) } }
+        if let root = tree?.root { roots.insert(root) }
+        var stopped: [String] = []
+        for root in roots {
+            for leaf in Self.leaves(under: root) where leaf.name != "supervisor" {
+                let count = leaf.processes.count
+                if count > 0 {
+                    leaf.killAll()
+                    stopped.append("\(leaf.name) (\(count) process\(count == 1 ? "" : "es"))")
+                }
+                Self.waitUntilEmpty(leaf)
+                try? leaf.remove()
+            }
+        }
+        for session in previous {
+            let detail = "berth (pid \(session.pid)) ended without stopping the stack"
+                + (stopped.isEmpty ? "" : "; stopped what it left running: \(stopped.joined(separator: ", "))")
+            history?.closeUncleanSession(id: session.id, at: WallClock.now, detail: detail)
+            environment.announce("warning: the previous run \(detail)")
+        }
+        if previous.isEmpty, !stopped.isEmpty {
+            environment.announce("warning: stopped processes left in berth's cgroups: \(stopped.joined(separator: ", "))")
+        }
+    }
+
+    private static func leaves(under root: String) -> [CgroupLeaf] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        return entries.sorted().compactMap { name in
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isDirectory), isDirectory.boolValue
+            else { return nil }
+            return CgroupLeaf(name: name, path: root + "/" + name)
+        }
+    }
+
+    /// Before the loop runs, waiting in place is acceptable: nothing else is running yet.
+    private static func waitUntilEmpty(_ leaf: CgroupLeaf) {
+        for _ in 0..<500 where leaf.isPopulated {
+            leaf.killAll()
+            usleep(10_000)
+        }
+    }
+
+    // MARK: - Running
+
+    /// Runs the stack until it has ended or been stopped; returns `up`'s exit code.
+    public func run() -> Int32 {
+        signals = SignalSource(descriptor: signalDescriptor, loop: loop) { [weak self] signal in self?.received(signal) }
+        environment.record(service: nil, kind: "up", detail: "starting stack \(stack.name): \(runners.count) services"
+            + (tree.map { " in \($0.root) (\($0.placement.rawValue), \($0.mode) cgroups)" } ?? " without cgroups"))
+        startReadyServices()
+        checkFinished()
+        loop.run()
+        return finish()
+    }
+
+    private func received(_ signal: Int32) {
+        switch signal {
+        case SIGCHLD:
+            reapChildren()
+        case SIGINT where phase == .stopping:
+            interrupts += 1
+            environment.record(service: nil, kind: "kill", detail: "second interrupt: killing every service now")
+            for runner in runners { runner.send(.kill) }
+        case SIGTERM, SIGINT, SIGQUIT:
+            beginStop(reason: "signal \(SignalName.name(of: signal) ?? String(signal))")
+        default:
+            break
+        }
+    }
+
+    /// Reaps every child that ended: services' main processes, and orphans that were
+    /// re-parented to berth (as PID 1 or as a child subreaper).
+    private func reapChildren() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            if let runner = byPID.removeValue(forKey: pid) {
+                runner.reaped(status: status)
+            }
+        }
+    }
+
+    /// Stops every service, dependents before what they depend on.
+    func beginStop(reason: String) {
+        guard phase != .stopping else { return }
+        phase = .stopping
+        stopReason = reason
+        environment.record(service: nil, kind: "stopping", detail: "stopping the stack (\(reason))")
+        SystemdNotify.send("STOPPING=1", environment: options.environment)
+        advanceStop()
+    }
+
+    private func advanceStop() {
+        for runner in runners.reversed() where !stopSent.contains(runner.name) {
+            let waitingOn = (dependents[runner.name] ?? []).filter { byName[$0].map { !$0.state.isFinal } ?? false }
+            guard waitingOn.isEmpty else { continue }
+            stopSent.insert(runner.name)
+            runner.send(.stop)
+        }
+    }
+
+    // MARK: - Dependencies
+
+    private enum Readiness {
+        case ready
+        case waiting
+        case failed(String)
+    }
+
+    private func startReadyServices() {
+        guard phase == .starting else { return }
+        for runner in runners where runner.state == .waiting && !failedToStart.contains(runner.name) {
+            switch readiness(of: runner) {
+            case .ready:
+                runner.send(.start)
+            case .waiting:
+                continue
+            case let .failed(message):
+                failedToStart.insert(runner.name)
+                environment.record(service: runner.name, kind: "not_started", detail: message)
+                runner.send(.spawnFailed(message))
+            }
+        }
+    }
+
+    /// Whether every dependency of `runner` meets its condition. A dependency that can no
+    /// longer meet it fails the dependent, unless it is optional (`required: false`).
+    private func readiness(of runner: ServiceRunner) -> Readiness {
+        for dependency in runner.service.dependencies {
+            guard let target = byName[dependency.service] else { continue }
+            let failure: String?
+            switch (dependency.condition, target.state) {
+            case (.completedSuccessfully, .exited(let reason)), (.completedSuccessfully, .gaveUp(let reason, _)):
+                failure = reason.isSuccess ? nil : "\(dependency.service) did not complete successfully: \(reason)"
+            case (.completedSuccessfully, _):
+                return .waiting
+            case (_, .exited(.failedToStart(let message))), (_, .gaveUp(.failedToStart(let message), _)):
+                failure = "\(dependency.service) failed to start (\(message))"
+            case (.started, _), (.healthy, _):
+                // service_healthy waits for health checks, which come with them; until then a
+                // dependency counts once its program has started.
+                if target.hasRun { failure = nil } else if target.state.isFinal {
+                    failure = "\(dependency.service) is not running"
+                } else {
+                    return .waiting
+                }
+            }
+            if let failure {
+                if dependency.required { return .failed("dependency \(failure)") }
+                environment.record(service: runner.name, kind: "warning", detail: "optional dependency \(failure)")
+            }
+        }
+        return .ready
+    }
+
+    // MARK: - Finishing
+
+    private func checkFinished() {
+        if !announcedReady, runners.allSatisfy({ $0.hasRun || $0.state.isFinal }) {
+            announcedReady = true
+            SystemdNotify.send("READY=1", environment: options.environment)
+        }
+        guard runners.allSatisfy({ $0.state.isFinal }) else { return }
+        loop.stop()
+    }
+
+    private func finish() -> Int32 {
+        let failed = runners.filter { runner in
+            switch runner.state {
+            case let .exited(reason), let .gaveUp(reason, _): return !reason.isSuccess
+            default: return false
+            }
+        }
+        let code: Int32 = stopReason != nil || failed.isEmpty ? 0 : 1
+        let reason = stopReason ?? (failed.isEmpty ? "every service ended" : "services failed: \(failed.map(\.name).joined(separator: ", "))")
+        environment.record(service: nil, kind: "down", detail: "stack \(stack.name) is down: \(reason)")
+        environment.history?.endSession(id: environment.sessionID, at: WallClock.now,
+                                        reason: stopReason != nil ? "stopped" : "finished")
+        for runner in runners { runner.finish() }
+        tree?.dismantle()
+        _ = environment.history?.flush(timeout: .seconds(5))
+        environment.logs.finish()
+        close(lockDescriptor)
+        return code
+    }
+}
+
+extension Supervisor: RunnerDelegate {
+    func register(pid: Int32, for runner: ServiceRunner) {
+        byPID[pid] = runner
+    }
+
+    func serviceChanged(_ runner: ServiceRunner) {
+        switch phase {
+        case .starting: startReadyServices()
+        case .stopping: advanceStop()
+        }
+        checkFinished()
+    }
+}

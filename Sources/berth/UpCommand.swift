@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import StackFile
+import Supervisor
+
+/// `berth up`: run the stack in the foreground.
+struct UpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run the stack in the foreground, as a command, under systemd, or as PID 1.",
+        discussion: """
+            Services start in dependency order, each in its own cgroup v2 leaf with the stack's limits, \
+            and are restarted by their restart policies. SIGTERM or Ctrl-C stops them in reverse order; a \
+            second Ctrl-C kills them at once. Exits 0 when stopped or when every service exited 0, else 1.
+            """
+    )
+
+    @OptionGroup var stack: StackOptions
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the history and logs go (default: /var/lib/berth/<project> for root).", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Flag(name: .customLong("allow-unenforced"), help: "Run even when this host cannot enforce some limits; each is reported and recorded as not enforced.")
+    var allowUnenforced = false
+
+    @Flag(inversion: .prefixedNo, help: "Print services' output with a `service |` prefix (default: when attached to a terminal).")
+    var attach: Bool?
+
+    @Flag(name: .customLong("no-color"), help: "Do not colour the output.")
+    var noColor = false
+
+    @Argument(help: "Only these services and what they depend on.")
+    var selected: [String] = []
+
+    func run() throws {
+        let isPID1 = PIDOne.isPID1
+        if isPID1 { PIDOne.mountSystemFilesystems() }
+        let code = runStack(isPID1: isPID1)
+        if isPID1 { PIDOne.powerOff() }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    private func runStack(isPID1: Bool) -> Int32 {
+        let loaded: LoadedStack
+        do {
+            loaded = try stack.load(services: selected)
+        } catch {
+            return ExitCode.invalidStack.rawValue
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let state = stateDirectory.map { StateDirectory(path: FilePath.join(FileManager.default.currentDirectoryPath, $0)) }
+            ?? StateDirectory.default(project: loaded.stack.name, environment: environment)
+        let terminal = isatty(STDOUT_FILENO) != 0
+        let options = Supervisor.Options(
+            stateDirectory: state, allowUnenforced: allowUnenforced, echoServiceOutput: attach ?? terminal,
+            color: terminal && !noColor && environment["NO_COLOR"] == nil, isPID1: isPID1, environment: environment
+        )
+        do {
+            let supervisor = try Supervisor.prepare(loaded.stack, options: options)
+            return supervisor.run()
+        } catch {
+            Terminal.printError("error: nothing was started:\n" + error.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            return 1
+        }
+    }
+}
