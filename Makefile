@@ -3,6 +3,7 @@
 SWIFT      ?= swift
 BERTH      := .build/debug/berth
 BERTH_REL  := .build/release/berth
+DEMO_SECONDS ?= 20
 
 # Debian packages the project needs: C toolchain and libraries for the spawn path and the
 # examples, reference tools for the benchmarks, a Prometheus parser for tests.
@@ -37,16 +38,16 @@ examples:
 test: build
 	$(SWIFT) test
 
-## demo: set up, build, and show what berth makes of the demo stack and a reference stack
+## demo: set up, build, check the demo stack's budget, then run it for 20 seconds
 demo: setup build
 	@echo "== berth config --services -f stacks/demo.yml (start order)"
 	@$(BERTH) config --services -f stacks/demo.yml
-	@echo; echo "== berth config -f stacks/demo.yml"
-	@$(BERTH) config -f stacks/demo.yml
-	@echo; echo "== berth budget -f stacks/demo.yml --host cgroups/vps-512m.yml"
-	@$(BERTH) budget -f stacks/demo.yml --host cgroups/vps-512m.yml
-	@echo; echo "== berth budget -f stacks/django-vps.yml (the reference 512 MiB VPS)"
-	@$(BERTH) budget -f stacks/django-vps.yml
+	@echo; echo "== berth budget -f stacks/demo.yml"
+	@$(BERTH) budget -f stacks/demo.yml
+	@echo; echo "== berth up -f stacks/demo.yml (stopped with SIGTERM after $(DEMO_SECONDS) s)"
+	@state=$$(mktemp -d); \
+	timeout -s TERM --foreground $(DEMO_SECONDS) $(BERTH) up -f stacks/demo.yml --state-dir $$state --allow-unenforced --attach; \
+	echo; echo "== history: $$state/berth.db, logs: $$state/logs/"; ls -l $$state/logs
 
 ## bench-config: `berth config` on a generated 500-service stack, with its anchor
 bench-config: setup release

@@ -11,6 +11,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int saved_argc;
+static char **saved_argv;
+
+/* glibc calls constructors with (argc, argv, envp). */
+__attribute__((constructor)) static void clinux_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int clinux_argument_count(void) { return saved_argc; }
+const char *clinux_argument(int index) {
+    return index >= 0 && index < saved_argc ? saved_argv[index] : NULL;
+}
+
 int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
 long clinux_filesystem_type(const char *path) {
@@ -29,10 +44,21 @@ int clinux_core_dumped(int status) { return WCOREDUMP(status); }
 
 int clinux_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
+/* Does nothing: its presence makes a signal "handled". The kernel drops signals whose
+ * disposition is the default from reaching PID 1 (SIGTERM, and SIGCHLD whose default is to be
+ * ignored), so berth as PID 1 would otherwise never see them. */
+static void clinux_ignore_but_deliver(int signal) { (void)signal; }
+
 int clinux_signalfd(const int *signals, int count) {
     sigset_t mask;
     sigemptyset(&mask);
-    for (int i = 0; i < count; i++) sigaddset(&mask, signals[i]);
+    struct sigaction action = {0};
+    action.sa_handler = clinux_ignore_but_deliver;
+    action.sa_flags = SA_RESTART;
+    for (int i = 0; i < count; i++) {
+        sigaddset(&mask, signals[i]);
+        sigaction(signals[i], &action, NULL);
+    }
     if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
     return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }

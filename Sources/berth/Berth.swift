@@ -1,4 +1,5 @@
 import ArgumentParser
+import Supervisor
 
 /// berth: runs a small server's stack from a compose file, with limits that are enforced.
 @main
@@ -13,4 +14,18 @@ struct Berth: ParsableCommand {
         version: "0.1.0",
         subcommands: [UpCommand.self, ConfigCommand.self, BudgetCommand.self]
     )
+
+    /// Parses the arguments glibc gave the process (as PID 1 there is no /proc for the Swift
+    /// runtime to read them from), and as PID 1 never exits: an error powers the machine off.
+    static func main() {
+        let arguments = PIDOne.arguments
+        guard PIDOne.isPID1 else { return main(arguments) }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            Terminal.printError(fullMessage(for: error))
+        }
+        PIDOne.powerOff()
+    }
 }

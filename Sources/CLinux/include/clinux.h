@@ -11,6 +11,11 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 
+/* The process's arguments as glibc handed them to constructors. As PID 1 no /proc is mounted
+ * yet, and the Swift runtime, which reads /proc/self/cmdline, sees no arguments at all. */
+int clinux_argument_count(void);
+const char *clinux_argument(int index);
+
 /* pipe2(2) (a GNU extension in unistd.h). */
 int clinux_pipe2(int fds[2], int flags);
 
@@ -30,8 +35,9 @@ int clinux_core_dumped(int status);
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our children come to us. */
 int clinux_become_subreaper(void);
 
-/* signalfd(2) over a mask built from a list of signals; the signals are blocked first in the
- * calling thread (do it before other threads start, so that they inherit the mask). */
+/* signalfd(2) over a mask built from a list of signals; the signals get a no-op handler (so
+ * that PID 1 receives them) and are blocked in the calling thread (do it before other threads
+ * start, so that they inherit the mask). */
 int clinux_signalfd(const int *signals, int count);
 /* The signal number and sender of one signalfd record read into buffer (128 bytes). */
 int clinux_signalfd_signal(const void *record);

@@ -51,3 +51,12 @@ public enum PIDOne {
         }
     }
 }
+
+extension PIDOne {
+    /// The command-line arguments without the program name, read from what glibc passed to
+    /// the process rather than from /proc, which PID 1 does not have yet.
+    public static var arguments: [String] {
+        let count = Int(clinux_argument_count())
+        return (1..<max(1, count)).compactMap { clinux_argument(Int32($0)).map { String(cString: $0) } }
+    }
+}
