@@ -10,8 +10,14 @@ final class ServiceRunner {
     let service: Service
     let program: Program
     let leaf: CgroupLeaf?
+    /// The limits written into the leaf.
+    let limits: [LimitSetting]
     /// Limits written in the stack that this host does not enforce (`--allow-unenforced`).
     let unenforced: [LimitSetting]
+    /// `cgroup.kill` was written to the leaf since it was made. On some kernels (6.18 here) a
+    /// `clone3(CLONE_INTO_CGROUP)` into such a cgroup is killed at birth, so a killed leaf is
+    /// made again before the next start.
+    private var leafWasKilled = false
     private(set) var lifecycle: ServiceLifecycle
     /// Set once the program was executed at least once (for `service_started`).
     private(set) var hasRun = false
@@ -35,10 +41,12 @@ final class ServiceRunner {
         var environment: [String: String]
     }
 
-    init(service: Service, program: Program, leaf: CgroupLeaf?, unenforced: [LimitSetting], environment: RunEnvironment) {
+    init(service: Service, program: Program, leaf: CgroupLeaf?, limits: [LimitSetting], unenforced: [LimitSetting],
+         environment: RunEnvironment) {
         self.service = service
         self.program = program
         self.leaf = leaf
+        self.limits = limits
         self.unenforced = unenforced
         self.environment = environment
         lifecycle = ServiceLifecycle(policy: service.restart, stopSignal: service.stopSignal,
@@ -72,7 +80,14 @@ final class ServiceRunner {
         case let .signal(pid, signal):
             kill(pid, signal)
         case .killLeaf:
-            if let leaf { leaf.killAll() } else if let pid = lifecycle.state.pid { kill(-pid, SIGKILL) }
+            if let leaf {
+                if leaf.isPopulated {
+                    leaf.killAll()
+                    leafWasKilled = true
+                }
+            } else if let pid = lifecycle.state.pid {
+                kill(-pid, SIGKILL)
+            }
         case .awaitEmptyLeaf:
             awaitEmptyLeaf()
         case let .scheduleGrace(delay):
@@ -90,7 +105,24 @@ final class ServiceRunner {
         }
     }
 
+    /// Creates the leaf and writes the service's limits into it.
+    func prepareLeaf() throws(CgroupFiles.Failure) {
+        guard let leaf else { return }
+        try leaf.create()
+        for setting in limits { try leaf.write(setting) }
+    }
+
     private func spawn() {
+        if leafWasKilled, let leaf {
+            do {
+                try leaf.remove()
+                try prepareLeaf()
+                leafWasKilled = false
+            } catch {
+                send(.spawnFailed("\(name): cannot make its cgroup leaf again: \(error)"))
+                return
+            }
+        }
         guard let pipes = capture.makePipes() else {
             send(.spawnFailed("\(name): cannot create output pipes: \(String(cString: strerror(errno)))"))
             return
@@ -200,6 +232,7 @@ final class ServiceRunner {
         guard case .cleaning = lifecycle.state, let leaf else { return }
         if leaf.isPopulated {
             leaf.killAll()
+            leafWasKilled = true
             emptyLeafPoll = environment.loop.schedule(after: .milliseconds(100)) { [weak self] in self?.checkLeaf() }
             return
         }

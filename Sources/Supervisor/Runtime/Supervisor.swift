@@ -148,15 +148,14 @@ public final class Supervisor {
             if programEnvironment["PATH"] == nil { programEnvironment["PATH"] = ExecutableResolver.defaultPath }
             let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
             let leaf = tree?.leaf(named: name)
-            let runner = ServiceRunner(service: service, program: program, leaf: leaf,
+            let runner = ServiceRunner(service: service, program: program, leaf: leaf, limits: enforced,
                                        unenforced: refused, environment: environment)
             runners.append(runner)
             byName[name] = runner
             environment.logs.configure(service: name, policy: service.berth.logs)
-            if let leaf, problems.isEmpty {
+            if leaf != nil, problems.isEmpty {
                 do {
-                    try leaf.create()
-                    for setting in enforced { try leaf.write(setting) }
+                    try runner.prepareLeaf()
                 } catch {
                     problems.append("\(name): cannot set up its cgroup leaf: \(error)")
                 }
