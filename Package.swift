@@ -41,11 +41,13 @@ let package = Package(
         // Parse, interpolate, merge, validate and normalize stack files. Pure but for reading files.
         .target(name: "StackFile", dependencies: [.product(name: "Yams", package: "Yams")]),
 
+
         .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
         .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),
         .testTarget(name: "ConfinementTests", dependencies: ["Confinement"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "StateStore", "StackFile", "Confinement"]),
         .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
+        .testTarget(name: "UpTests", dependencies: ["berth", "StateStore"]),
     ]
 )
