@@ -92,7 +92,7 @@ final class BerthProcess: @unchecked Sendable {
     let stdoutPath: String
     let stderrPath: String
 
-    init(arguments: [String], directory: String, outputPrefix: String) throws {
+    init(arguments: [String], directory: String, outputPrefix: String, extraEnvironment: [String: String] = [:]) throws {
         stdoutPath = outputPrefix + ".stdout"
         stderrPath = outputPrefix + ".stderr"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
@@ -104,7 +104,7 @@ final class BerthProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CSPAWN_") && $0.key != "NOTIFY_SOCKET" }
         environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         environment["NO_COLOR"] = "1"
-        process.environment = environment
+        process.environment = environment.merging(extraEnvironment) { $1 }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
@@ -180,9 +180,9 @@ final class StackRun: @unchecked Sendable {
     /// Starts another `berth up` on the same stack, state directory and project; it becomes
     /// `berth`, the one the other methods talk to.
     @discardableResult
-    func launch(attach: Bool = false) throws -> BerthProcess {
+    func launch(attach: Bool = false, environment: [String: String] = [:]) throws -> BerthProcess {
         let process = try BerthProcess(arguments: arguments(attach: attach), directory: directory,
-                                       outputPrefix: directory + "/berth-\(processes.count)")
+                                       outputPrefix: directory + "/berth-\(processes.count)", extraEnvironment: environment)
         processes.append(process)
         return process
     }
