@@ -92,8 +92,11 @@ import StackFile
             .record(kind: "restart_scheduled", detail: "restart 1 in 100ms"), .scheduleRestart(.milliseconds(100)),
         ])
         #expect(service.state == .backoff(.exited(code: 1), until: t0 + .seconds(1) + .milliseconds(100)))
-        #expect(service.handle(.backoffElapsed, at: t0 + .seconds(2)) == [.spawn])
         #expect(service.state.description == "ended (exited with 1), restarting")
+        // After the backoff it waits for its dependencies again, then starts.
+        #expect(service.handle(.backoffElapsed, at: t0 + .seconds(2)) == [.awaitDependencies])
+        #expect(service.state == .restarting(.exited(code: 1)))
+        #expect(service.handle(.dependenciesReady, at: t0 + .seconds(2)) == [.spawn])
     }
 
     @Test func stoppingSignalsThenKillsAfterTheGracePeriod() {
@@ -163,6 +166,34 @@ import StackFile
         _ = service.handle(.stop, at: t0)
         #expect(service.handle(.kill, at: t0) == [.cancelTimers, .killLeaf])
         #expect(service.state == .stopping(pid: 3, escalated: true))
+    }
+
+    @Test func anUnhealthyServiceIsStoppedAndRestartedAsAFailure() {
+        var service = ServiceLifecycle(policy: RestartPolicy(mode: .onFailure), stopSignal: 15, gracePeriod: .seconds(2))
+        _ = service.handle(.start, at: t0)
+        _ = service.handle(.spawned(pid: 5), at: t0)
+        _ = service.handle(.executed, at: t0)
+        #expect(service.handle(.unhealthy("3 failed health checks"), at: t0) == [
+            .record(kind: "unhealthy_restart", detail: "3 failed health checks; stopping it to restart it"),
+            .signal(pid: 5, signal: 15), .scheduleGrace(.seconds(2)),
+        ])
+        // It exits 0 on SIGTERM, yet on-failure restarts it: unhealthy counts as a failure.
+        _ = service.handle(.exited(.exited(code: 0)), at: t0 + .seconds(1))
+        #expect(service.handle(.leafEmpty, at: t0 + .seconds(1)) == [
+            .record(kind: "restart_scheduled", detail: "restart 1 in 100ms"), .scheduleRestart(.milliseconds(100)),
+        ])
+    }
+
+    @Test func anExplicitRestartSkipsThePolicyAndTheBackoff() {
+        var service = lifecycle(.no)
+        _ = service.handle(.start, at: t0)
+        _ = service.handle(.spawned(pid: 5), at: t0)
+        _ = service.handle(.executed, at: t0)
+        _ = service.handle(.restart, at: t0)
+        _ = service.handle(.exited(.killed(signal: 15)), at: t0)
+        #expect(service.handle(.leafEmpty, at: t0) == [.awaitDependencies])
+        #expect(service.state == .restarting(.killed(signal: 15)))
+        #expect(service.handle(.dependenciesReady, at: t0) == [.spawn])
     }
 
     @Test func exitReasonsReadTheWaitStatus() {

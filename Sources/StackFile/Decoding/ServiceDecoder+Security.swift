@@ -81,6 +81,15 @@ extension ServiceDecoder {
         if let node = berth["notify"], let value = read.bool(node, berth.path("notify")) {
             options.notify = value
         }
+        if let node = berth["watchdog"], let interval = read.duration(node, berth.path("watchdog")) {
+            if interval < .milliseconds(10) {
+                log.error(.outOfRange(ComposeDuration.format(interval), range: "at least 10ms"), at: node.location, path: berth.path("watchdog"))
+            } else if !options.notify {
+                log.error(.missingKey("notify: true"), at: node.location, path: berth.path("watchdog"))
+            } else {
+                options.watchdog = interval
+            }
+        }
         if let node = berth["memory_high"], let bytes = read.bytes(node, berth.path("memory_high")) {
             if let limit = service.resources.memoryLimit, bytes >= limit {
                 log.error(.memoryHighAboveLimit(high: ByteCount.format(bytes), limit: ByteCount.format(limit)),

@@ -8,6 +8,9 @@ public struct BerthOptions: Equatable, Sendable {
     public var restartOnUnhealthy = true
     /// Give the service a `NOTIFY_SOCKET` and wait for `READY=1`.
     public var notify = false
+    /// With `notify`: the service must send `WATCHDOG=1` at least this often (`WATCHDOG_USEC`),
+    /// or it is restarted as unhealthy.
+    public var watchdog: Duration?
     /// `memory.high`: the point where the kernel starts reclaiming and throttling, below `memory.max`.
     public var memoryHigh: Int64?
 

@@ -146,6 +146,7 @@ public enum StackEncoder {
             "restart_on_unhealthy": .bool(options.restartOnUnhealthy),
         ]
         if let high = options.memoryHigh { fields["memory_high"] = .string(ByteCount.format(high)) }
+        if let watchdog = options.watchdog { fields["watchdog"] = .string(ComposeDuration.format(watchdog)) }
         if let probe = options.probe {
             var probeFields = timing(probe.timing)
             switch probe.target {

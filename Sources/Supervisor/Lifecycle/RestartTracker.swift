@@ -34,16 +34,17 @@ public struct RestartTracker: Sendable {
     }
 
     /// What to do after a run that lasted `ran` and ended for `reason`. `stoppedByUser` is an
-    /// explicit stop, which no policy overrides.
+    /// explicit stop, which no policy overrides; `countAsFailure` is a service berth stopped
+    /// because it was unhealthy, whatever its exit code.
     public mutating func decide(after reason: ExitReason, ran: Duration, at now: Instant,
-                                stoppedByUser: Bool = false) -> Decision {
+                                stoppedByUser: Bool = false, countAsFailure: Bool = false) -> Decision {
         if stoppedByUser { return .done }
         if case .failedToStart = reason { return .done }
         let wantsRestart: Bool
         switch policy.mode {
         case .no: wantsRestart = false
         case .always, .unlessStopped: wantsRestart = true
-        case .onFailure: wantsRestart = !reason.isSuccess
+        case .onFailure: wantsRestart = countAsFailure || !reason.isSuccess
         }
         guard wantsRestart else { return .done }
         if let limit = policy.maxAttempts {

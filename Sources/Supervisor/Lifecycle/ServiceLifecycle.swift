@@ -5,9 +5,11 @@ import StackFile
 /// clock, so every rule is tested on a virtual clock, and `description` prints where a
 /// service stands.
 ///
-///     waiting ─start→ starting ─executed→ running ─exited→ cleaning ─leaf empty→ backoff ─→ starting
+///     waiting ─start→ starting ─executed→ running ─exited→ cleaning ─leaf empty→ backoff ─→ restarting
 ///                                            │                            └→ exited | gave up | stopped
-///                                            └─stop→ stopping ─exited→ cleaning ─leaf empty→ stopped
+///                                            ├─stop→ stopping ─exited→ cleaning ─leaf empty→ stopped
+///                                            └─unhealthy, restart→ stopping ─…→ backoff | restarting
+///     restarting ─dependencies ready→ starting
 public struct ServiceLifecycle: Sendable {
     public enum State: Equatable, Sendable, CustomStringConvertible {
         /// Not started: waiting for `up` or for its dependencies.
@@ -21,6 +23,8 @@ public struct ServiceLifecycle: Sendable {
         case cleaning(ExitReason)
         /// Will start again at `until`.
         case backoff(ExitReason, until: Instant)
+        /// About to start again, once its dependencies meet their conditions.
+        case restarting(ExitReason?)
         /// Stopped on request.
         case stopped(ExitReason?)
         /// Ended, and its restart policy does not start it again.
@@ -36,6 +40,7 @@ public struct ServiceLifecycle: Sendable {
             case let .stopping(pid, escalated): return escalated ? "stopping (pid \(pid), killed)" : "stopping (pid \(pid))"
             case let .cleaning(reason): return "ended (\(reason)), cleaning up"
             case let .backoff(reason, _): return "ended (\(reason)), restarting"
+            case .restarting: return "restarting, waiting for its dependencies"
             case let .stopped(reason): return reason.map { "stopped (\($0))" } ?? "stopped"
             case let .exited(reason): return reason.description
             case let .gaveUp(reason, attempts): return "\(reason), gave up after \(attempts) restarts"
@@ -69,7 +74,14 @@ public struct ServiceLifecycle: Sendable {
         /// No process is left in its leaf.
         case leafEmpty
         case backoffElapsed
+        /// Its dependencies meet their conditions again (after `awaitDependencies`).
+        case dependenciesReady
         case stop
+        /// Stop it and start it again at once (`berth restart`, `depends_on.restart`).
+        case restart
+        /// Its health check or watchdog says unhealthy: stop it, then apply the restart policy
+        /// as if it had failed.
+        case unhealthy(String)
         case graceExpired
         /// Kill at once (a second Ctrl-C).
         case kill
@@ -84,6 +96,8 @@ public struct ServiceLifecycle: Sendable {
         case awaitEmptyLeaf
         case scheduleGrace(Duration)
         case scheduleRestart(Duration)
+        /// Report `dependenciesReady` once its dependencies meet their conditions.
+        case awaitDependencies
         case cancelTimers
         /// Something for the history and the terminal.
         case record(kind: String, detail: String)
@@ -96,6 +110,17 @@ public struct ServiceLifecycle: Sendable {
     public private(set) var stopRequested = false
     /// How the last process ended, if one has.
     public private(set) var lastExit: ExitReason?
+    /// What follows the end of the current process.
+    private var afterExit = AfterExit.policy
+
+    private enum AfterExit: Equatable {
+        /// The restart policy decides.
+        case policy
+        /// Start again at once, without backoff (an explicit restart).
+        case restart
+        /// The restart policy decides, counting the end as a failure (unhealthy).
+        case failure
+    }
     public let stopSignal: Int32
     public let gracePeriod: Duration
 
@@ -116,6 +141,7 @@ public struct ServiceLifecycle: Sendable {
         case let (.spawned(pid), _):
             state = .starting(pid: pid)
             startedAt = now
+            afterExit = .policy
             return [.record(kind: "started", detail: "pid \(pid)")]
 
         case let (.spawnFailed(message), _):
@@ -136,8 +162,34 @@ public struct ServiceLifecycle: Sendable {
         case let (.leafEmpty, .cleaning(reason)):
             return decideAfterExit(reason, at: now)
 
-        case (.backoffElapsed, .backoff):
+        case let (.backoffElapsed, .backoff(reason, _)):
+            state = .restarting(reason)
+            return [.awaitDependencies]
+
+        case (.dependenciesReady, .restarting):
             return [.spawn]
+
+        case let (.unhealthy(why), .running(pid)), let (.unhealthy(why), .starting(pid)):
+            afterExit = .failure
+            state = .stopping(pid: pid, escalated: false)
+            return [.record(kind: "unhealthy_restart", detail: "\(why); stopping it to restart it"),
+                    .signal(pid: pid, signal: stopSignal), .scheduleGrace(gracePeriod)]
+
+        case let (.restart, .running(pid)), let (.restart, .starting(pid)):
+            afterExit = .restart
+            state = .stopping(pid: pid, escalated: false)
+            return [.record(kind: "restarting", detail: "\(SignalName.name(of: stopSignal) ?? String(stopSignal)) to pid \(pid)"),
+                    .signal(pid: pid, signal: stopSignal), .scheduleGrace(gracePeriod)]
+
+        case let (.restart, .backoff(reason, _)):
+            state = .restarting(reason)
+            return [.cancelTimers, .awaitDependencies]
+
+        case (.restart, .waiting), (.restart, .stopped), (.restart, .exited), (.restart, .gaveUp):
+            stopRequested = false
+            tracker.reset()
+            state = .restarting(lastExit)
+            return [.awaitDependencies]
 
         case (.stop, _):
             return stop()
@@ -153,7 +205,7 @@ public struct ServiceLifecycle: Sendable {
             case let .starting(pid), let .running(pid), let .stopping(pid, _):
                 state = .stopping(pid: pid, escalated: true)
                 return [.cancelTimers, .killLeaf]
-            case .backoff, .waiting:
+            case .backoff, .waiting, .restarting:
                 state = .stopped(lastExit)
                 return [.cancelTimers]
             default:
@@ -179,6 +231,9 @@ public struct ServiceLifecycle: Sendable {
         case let .backoff(reason, _):
             state = .stopped(reason)
             return [.cancelTimers, .record(kind: "stopped", detail: "restart cancelled")]
+        case let .restarting(reason):
+            state = .stopped(reason)
+            return [.record(kind: "stopped", detail: "restart cancelled")]
         case .stopping, .cleaning, .stopped, .exited, .gaveUp:
             return []
         }
@@ -189,8 +244,12 @@ public struct ServiceLifecycle: Sendable {
             state = .stopped(reason)
             return [.record(kind: "stopped", detail: reason.description)]
         }
+        if afterExit == .restart {
+            state = .restarting(reason)
+            return [.awaitDependencies]
+        }
         let ran = startedAt.map { now.since($0) } ?? .zero
-        switch tracker.decide(after: reason, ran: ran, at: now) {
+        switch tracker.decide(after: reason, ran: ran, at: now, countAsFailure: afterExit == .failure) {
         case let .restart(delay):
             state = .backoff(reason, until: now + delay)
             return [.record(kind: "restart_scheduled", detail: "restart \(tracker.restarts) in \(ComposeDuration.format(delay))"),

@@ -57,6 +57,14 @@ final class ServiceRunner {
     var name: String { service.name }
     var state: ServiceLifecycle.State { lifecycle.state }
 
+    /// Waiting for its first start, or to start again, once its dependencies are ready.
+    var isWaitingToStart: Bool {
+        switch lifecycle.state {
+        case .waiting, .restarting: return true
+        default: return false
+        }
+    }
+
     /// Feeds an event to the lifecycle. Events raised while effects are being carried out wait
     /// their turn, so that effects always see the state they were computed from.
     func send(_ event: ServiceLifecycle.Event) {
@@ -92,6 +100,10 @@ final class ServiceRunner {
             awaitEmptyLeaf()
         case let .scheduleGrace(delay):
             graceTimer = environment.loop.schedule(after: delay) { [weak self] in self?.send(.graceExpired) }
+        case .awaitDependencies:
+            // The supervisor checks dependencies after every change and sends
+            // `dependenciesReady` when they meet their conditions.
+            break
         case let .scheduleRestart(delay):
             nextBackoff = delay
             restartTimer = environment.loop.schedule(after: delay) { [weak self] in self?.send(.backoffElapsed) }

@@ -51,14 +51,14 @@ public final class Supervisor {
     private var byName: [String: ServiceRunner] = [:]
     private var byPID: [Int32: ServiceRunner] = [:]
     private var dependents: [String: [String]] = [:]
-    private var phase = Phase.starting
+    private var phase = Phase.running
     private var stopSent: Set<String> = []
     private var failedToStart: Set<String> = []
     private var announcedReady = false
     private var interrupts = 0
     private var stopReason: String?
 
-    enum Phase { case starting, stopping }
+    enum Phase { case running, stopping }
 
     // MARK: - Preparing
 
@@ -291,11 +291,11 @@ public final class Supervisor {
     }
 
     private func startReadyServices() {
-        guard phase == .starting else { return }
-        for runner in runners where runner.state == .waiting && !failedToStart.contains(runner.name) {
+        guard phase == .running else { return }
+        for runner in runners where runner.isWaitingToStart && !failedToStart.contains(runner.name) {
             switch readiness(of: runner) {
             case .ready:
-                runner.send(.start)
+                runner.send(runner.state == .waiting ? .start : .dependenciesReady)
             case .waiting:
                 continue
             case let .failed(message):
@@ -375,7 +375,7 @@ extension Supervisor: RunnerDelegate {
 
     func serviceChanged(_ runner: ServiceRunner) {
         switch phase {
-        case .starting: startReadyServices()
+        case .running: startReadyServices()
         case .stopping: advanceStop()
         }
         checkFinished()
