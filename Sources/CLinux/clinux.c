@@ -3,7 +3,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <errno.h>
+#include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -65,6 +69,43 @@ int clinux_signalfd(const int *signals, int count) {
 
 int clinux_signalfd_signal(const void *record) { return (int)((const struct signalfd_siginfo *)record)->ssi_signo; }
 int clinux_signalfd_pid(const void *record) { return (int)((const struct signalfd_siginfo *)record)->ssi_pid; }
+
+int clinux_notify_socket(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un address = {0};
+    address.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof address.sun_path) { close(fd); errno = ENAMETOOLONG; return -1; }
+    strcpy(address.sun_path, path);
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0
+        || bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+long clinux_receive_with_sender(int fd, void *buffer, unsigned long length, int *sender) {
+    struct iovec vector = { .iov_base = buffer, .iov_len = length };
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(struct ucred))]; } control;
+    struct msghdr message = {0};
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.space;
+    message.msg_controllen = sizeof control.space;
+    ssize_t count = recvmsg(fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    *sender = 0;
+    if (count < 0) return -1;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred credentials;
+            memcpy(&credentials, CMSG_DATA(header), sizeof credentials);
+            *sender = (int)credentials.pid;
+        }
+    }
+    return (long)count;
+}
 
 int clinux_power_off(void) { return reboot(RB_POWER_OFF); }
 

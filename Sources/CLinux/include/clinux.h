@@ -43,6 +43,12 @@ int clinux_signalfd(const int *signals, int count);
 int clinux_signalfd_signal(const void *record);
 int clinux_signalfd_pid(const void *record);
 
+/* A non-blocking datagram socket bound at path, with SO_PASSCRED so that each message carries
+ * its sender's credentials (the sd_notify socket of a service). */
+int clinux_notify_socket(const char *path);
+/* recvmsg(2) of one datagram; *sender is the sending pid from SCM_CREDENTIALS (0 if none). */
+long clinux_receive_with_sender(int fd, void *buffer, unsigned long length, int *sender);
+
 /* reboot(2) with RB_POWER_OFF, for berth as PID 1. */
 int clinux_power_off(void);
 

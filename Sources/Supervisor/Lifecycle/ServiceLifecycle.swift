@@ -55,6 +55,12 @@ public struct ServiceLifecycle: Sendable {
             }
         }
 
+        /// The program is executing (not starting, not stopping).
+        public var isRunning: Bool {
+            if case .running = self { return true }
+            return false
+        }
+
         /// No process, and nothing will start one unless asked.
         public var isFinal: Bool {
             switch self {

@@ -39,6 +39,9 @@ final class RunEnvironment {
         case "started": return "\(subject) started (\(detail))"
         case "exited": return "\(subject) \(detail)"
         case "stopped": return "\(subject) stopped (\(detail))"
+        case "health": return "\(subject) is \(detail)"
+        case "waiting": return "\(subject) is \(detail)"
+        case "ready": return "\(subject) is ready (\(detail))"
         default: return "\(subject): \(kind.replacingOccurrences(of: "_", with: " ")): \(detail)"
         }
     }
@@ -48,4 +51,6 @@ final class RunEnvironment {
 protocol RunnerDelegate: AnyObject {
     func register(pid: Int32, for runner: ServiceRunner)
     func serviceChanged(_ runner: ServiceRunner)
+    /// A service berth started again after it had run: dependents with `restart: true` follow.
+    func dependencyRestarted(_ runner: ServiceRunner)
 }

@@ -24,6 +24,15 @@ final class ServiceRunner {
 
     private let environment: RunEnvironment
     private let capture: OutputCapture
+    /// The health check or native probe, if the service has one.
+    let health: HealthChecker?
+    /// The sd_notify socket, with `x-berth.notify`.
+    private var notify: NotifyListener?
+    /// `READY=1` arrived since the current process started.
+    private(set) var ready = false
+    /// The last `STATUS=` the service sent.
+    private(set) var statusText: String?
+    private var watchdogTimer: EventLoop.TimerID?
     private var reportDescriptor: Int32?
     private var graceTimer: EventLoop.TimerID?
     private var restartTimer: EventLoop.TimerID?
@@ -42,16 +51,48 @@ final class ServiceRunner {
     }
 
     init(service: Service, program: Program, leaf: CgroupLeaf?, limits: [LimitSetting], unenforced: [LimitSetting],
-         environment: RunEnvironment) {
+         health: HealthChecker?, environment: RunEnvironment) {
         self.service = service
         self.program = program
         self.leaf = leaf
         self.limits = limits
         self.unenforced = unenforced
+        self.health = health
         self.environment = environment
         lifecycle = ServiceLifecycle(policy: service.restart, stopSignal: service.stopSignal,
                                      gracePeriod: service.stopGracePeriod)
         capture = OutputCapture(service: service.name, loop: environment.loop, writer: environment.logs)
+        health?.onChange = { [weak self] status, why in self?.healthChanged(status, why) }
+    }
+
+    /// Opens the service's sd_notify socket (`x-berth.notify`); false when it cannot be made.
+    func listenForNotifications(at path: String) -> Bool {
+        notify = NotifyListener(path: path, loop: environment.loop, accepts: { [weak self] pid in
+            self?.owns(pid) ?? false
+        }, onMessage: { [weak self] fields in self?.notified(fields) })
+        return notify != nil
+    }
+
+    /// Whether `pid` belongs to this service: in its leaf, or its main process without one.
+    private func owns(_ pid: Int32) -> Bool {
+        if let leaf { return leaf.processes.contains(pid) }
+        return pid == lifecycle.state.pid
+    }
+
+    /// Healthy for `service_healthy` and `up --wait`: running, and healthy by its check or,
+    /// without one, ready by sd_notify.
+    var isHealthy: Bool {
+        guard case .running = lifecycle.state else { return false }
+        if let health { return health.status == .healthy }
+        if service.berth.notify { return ready }
+        return true
+    }
+
+    /// What `up --wait` and messages say about its health: healthy, starting, unhealthy, or nil.
+    var healthDescription: String? {
+        if let status = health?.status { return status.description }
+        if service.berth.notify, case .running = lifecycle.state { return ready ? "ready" : "starting" }
+        return nil
     }
 
     var name: String { service.name }
@@ -73,10 +114,61 @@ final class ServiceRunner {
         handling = true
         while !queue.isEmpty {
             let next = queue.removeFirst()
+            let wasRunning = lifecycle.state.isRunning
             for effect in lifecycle.handle(next, at: .now) { perform(effect) }
+            if lifecycle.state.isRunning != wasRunning { runningChanged() }
         }
         handling = false
         environment.delegate?.serviceChanged(self)
+    }
+
+    // MARK: - Health and readiness
+
+    /// Probes, readiness and the watchdog live exactly as long as the program runs.
+    private func runningChanged() {
+        ready = false
+        if let watchdogTimer { environment.loop.cancel(watchdogTimer) }
+        watchdogTimer = nil
+        if lifecycle.state.isRunning {
+            health?.start()
+            armWatchdog()
+        } else {
+            health?.stop()
+        }
+    }
+
+    private func healthChanged(_ status: HealthMonitor.Status, _ why: String) {
+        environment.record(service: name, kind: "health", detail: why)
+        environment.delegate?.serviceChanged(self)
+        if status == .unhealthy, service.berth.restartOnUnhealthy {
+            send(.unhealthy(why))
+        }
+    }
+
+    private func notified(_ fields: [String: String]) {
+        if fields["READY"] == "1", !ready, lifecycle.state.isRunning {
+            ready = true
+            environment.record(service: name, kind: "ready", detail: "READY=1")
+            environment.delegate?.serviceChanged(self)
+        }
+        if let status = fields["STATUS"], status != statusText {
+            statusText = status
+            environment.record(service: name, kind: "status", detail: status)
+        }
+        if fields["WATCHDOG"] == "1" { armWatchdog() }
+    }
+
+    /// `x-berth.watchdog`: without a `WATCHDOG=1` within the interval, the service is unhealthy.
+    private func armWatchdog() {
+        guard let interval = service.berth.watchdog, lifecycle.state.isRunning else { return }
+        if let watchdogTimer { environment.loop.cancel(watchdogTimer) }
+        watchdogTimer = environment.loop.schedule(after: interval) { [weak self] in
+            guard let self else { return }
+            self.watchdogTimer = nil
+            let why = "no WATCHDOG=1 for \(ComposeDuration.format(interval))"
+            self.environment.record(service: self.name, kind: "watchdog", detail: why)
+            if self.service.berth.restartOnUnhealthy { self.send(.unhealthy(why)) }
+        }
     }
 
     // MARK: - Effects
@@ -167,6 +259,7 @@ final class ServiceRunner {
         reportDescriptor = process.reportDescriptor
         environment.loop.watch(process.reportDescriptor) { [weak self] _ in self?.readReport() }
         environment.delegate?.register(pid: process.pid, for: self)
+        if hasRun { environment.delegate?.dependencyRestarted(self) }
         let id = environment.newRunID()
         runID = id
         environment.history?.startRun(RunRecord(
@@ -256,6 +349,8 @@ final class ServiceRunner {
 
     /// Closes the output pipes; the supervisor is done.
     func finish() {
+        health?.stop()
+        notify = nil
         capture.closeAll()
         if let leaf {
             environment.cgroupEvents?.unwatch(leaf)

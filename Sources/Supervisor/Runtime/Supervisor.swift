@@ -49,7 +49,8 @@ public final class Supervisor {
     private var signals: SignalSource?
     private var runners: [ServiceRunner] = []
     private var byName: [String: ServiceRunner] = [:]
-    private var byPID: [Int32: ServiceRunner] = [:]
+    /// What to do when each child of berth ends: services' main processes and probes.
+    private var children: [Int32: (Int32) -> Void] = [:]
     private var dependents: [String: [String]] = [:]
     private var phase = Phase.running
     private var stopSent: Set<String> = []
@@ -146,10 +147,30 @@ public final class Supervisor {
             }
             var programEnvironment = service.environment
             if programEnvironment["PATH"] == nil { programEnvironment["PATH"] = ExecutableResolver.defaultPath }
+            let notifyPath = options.stateDirectory.path + "/notify/\(name).sock"
+            if service.berth.notify {
+                programEnvironment["NOTIFY_SOCKET"] = notifyPath
+                if let watchdog = service.berth.watchdog {
+                    programEnvironment["WATCHDOG_USEC"] = String(watchdog.nanoseconds / 1000)
+                }
+            }
             let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
             let leaf = tree?.leaf(named: name)
+            let health: HealthChecker?
+            switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, loop: loop, reaper: self) {
+            case let .success(probe): health = probe
+            case let .failure(problem):
+                problems.append("\(name): health check: \(problem)")
+                health = nil
+            }
             let runner = ServiceRunner(service: service, program: program, leaf: leaf, limits: enforced,
-                                       unenforced: refused, environment: environment)
+                                       unenforced: refused, health: health, environment: environment)
+            if service.berth.notify {
+                try? FileManager.default.createDirectory(atPath: options.stateDirectory.path + "/notify", withIntermediateDirectories: true)
+                if !runner.listenForNotifications(at: notifyPath) {
+                    problems.append("\(name): cannot open its notify socket \(notifyPath): \(String(cString: strerror(errno)))")
+                }
+            }
             runners.append(runner)
             byName[name] = runner
             environment.logs.configure(service: name, policy: service.berth.logs)
@@ -171,6 +192,41 @@ public final class Supervisor {
         history?.startSession(SessionRecord(
             id: environment.sessionID, project: stack.name, pid: getpid(), startedAt: WallClock.now, endedAt: nil,
             endReason: nil, cgroupRoot: tree?.root, isPID1: options.isPID1))
+    }
+
+    struct ProbeProblem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The service's `healthcheck` as an exec probe, or its `x-berth.probe` as a native one;
+    /// programs and addresses are resolved here, before anything starts.
+    private static func healthProbe(for service: Service, environment: [String: String], leaf: CgroupLeaf?,
+                                    loop: EventLoop, reaper: ChildReaper) -> Result<HealthChecker?, ProbeProblem> {
+        if let check = service.healthcheck {
+            let arguments: [String]
+            switch check.test {
+            case let .exec(argv): arguments = argv
+            case let .shell(command): arguments = ["/bin/sh", "-c", command]
+            }
+            switch ExecutableResolver.resolve(arguments[0], path: environment["PATH"], workingDirectory: service.workingDirectory) {
+            case let .success(executable):
+                let probe = ExecProbe(executable: executable, arguments: arguments, environment: environment,
+                                      workingDirectory: service.workingDirectory, leaf: leaf, loop: loop, children: reaper)
+                return .success(HealthChecker(timing: check.timing, probe: .exec(probe), loop: loop))
+            case let .failure(error):
+                return .failure(ProbeProblem(description: "exec \(error)"))
+            }
+        }
+        if let probe = service.berth.probe {
+            switch NetworkProbe.resolve(probe.target) {
+            case let .success(address):
+                let runner = NetworkProbe(target: probe.target, address: address, loop: loop)
+                return .success(HealthChecker(timing: probe.timing, probe: .network(runner), loop: loop))
+            case let .failure(error):
+                return .failure(ProbeProblem(description: error.description))
+            }
+        }
+        return .success(nil)
     }
 
     /// A berth that was killed leaves its services running, in their leaves, with nobody to
@@ -257,9 +313,7 @@ public final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
-            if let runner = byPID.removeValue(forKey: pid) {
-                runner.reaped(status: status)
-            }
+            children.removeValue(forKey: pid)?(status)
         }
     }
 
@@ -286,18 +340,25 @@ public final class Supervisor {
 
     private enum Readiness {
         case ready
-        case waiting
+        case waiting(String)
         case failed(String)
     }
+
+    /// What each waiting service last said it waits for, so that it is said once.
+    private var waitingFor: [String: String] = [:]
 
     private func startReadyServices() {
         guard phase == .running else { return }
         for runner in runners where runner.isWaitingToStart && !failedToStart.contains(runner.name) {
             switch readiness(of: runner) {
             case .ready:
+                waitingFor[runner.name] = nil
                 runner.send(runner.state == .waiting ? .start : .dependenciesReady)
-            case .waiting:
-                continue
+            case let .waiting(reason):
+                if waitingFor[runner.name] != reason {
+                    waitingFor[runner.name] = reason
+                    environment.record(service: runner.name, kind: "waiting", detail: reason)
+                }
             case let .failed(message):
                 failedToStart.insert(runner.name)
                 environment.record(service: runner.name, kind: "not_started", detail: message)
@@ -316,16 +377,20 @@ public final class Supervisor {
             case (.completedSuccessfully, .exited(let reason)), (.completedSuccessfully, .gaveUp(let reason, _)):
                 failure = reason.isSuccess ? nil : "\(dependency.service) did not complete successfully: \(reason)"
             case (.completedSuccessfully, _):
-                return .waiting
+                return .waiting("waiting for \(dependency.service) to complete")
             case (_, .exited(.failedToStart(let message))), (_, .gaveUp(.failedToStart(let message), _)):
                 failure = "\(dependency.service) failed to start (\(message))"
-            case (.started, _), (.healthy, _):
-                // service_healthy waits for health checks, which come with them; until then a
-                // dependency counts once its program has started.
+            case (.started, _):
                 if target.hasRun { failure = nil } else if target.state.isFinal {
-                    failure = "\(dependency.service) is not running"
+                    failure = "\(dependency.service) is not running (\(target.state))"
                 } else {
-                    return .waiting
+                    return .waiting("waiting for \(dependency.service) to start")
+                }
+            case (.healthy, _):
+                if target.isHealthy { failure = nil } else if target.state.isFinal {
+                    failure = "\(dependency.service) is not running (\(target.state))"
+                } else {
+                    return .waiting("waiting for \(dependency.service) to be healthy")
                 }
             }
             if let failure {
@@ -368,9 +433,26 @@ public final class Supervisor {
     }
 }
 
-extension Supervisor: RunnerDelegate {
+extension Supervisor: RunnerDelegate, ChildReaper {
     func register(pid: Int32, for runner: ServiceRunner) {
-        byPID[pid] = runner
+        children[pid] = { [weak runner] status in runner?.reaped(status: status) }
+    }
+
+    func watch(pid: Int32, _ onExit: @escaping (Int32) -> Void) {
+        children[pid] = onExit
+    }
+
+    /// `depends_on: {X: {restart: true}}`: when berth starts X again, the services that ask
+    /// for it are restarted too, and wait for X's condition like any start.
+    func dependencyRestarted(_ runner: ServiceRunner) {
+        guard phase == .running else { return }
+        for dependent in runners {
+            guard dependent.service.dependencies.contains(where: { $0.service == runner.name && $0.restart }),
+                  dependent.state.pid != nil else { continue }
+            environment.record(service: dependent.name, kind: "dependency_restarted",
+                               detail: "\(runner.name) was restarted; restarting \(dependent.name) too")
+            dependent.send(.restart)
+        }
     }
 
     func serviceChanged(_ runner: ServiceRunner) {
