@@ -30,6 +30,12 @@ struct UpCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Do not colour the output.")
     var noColor = false
 
+    @Flag(help: "Run in the background; return once every service is running and healthy (or has completed), with a summary. Exits 1, naming the services, when they are not.")
+    var wait = false
+
+    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long --wait waits (default 60s).", valueName: "duration"))
+    var waitTimeout: String?
+
     @Argument(help: "Only these services and what they depend on.")
     var selected: [String] = []
 
@@ -51,11 +57,22 @@ struct UpCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let state = stateDirectory.map { StateDirectory(path: FilePath.join(FileManager.default.currentDirectoryPath, $0)) }
             ?? StateDirectory.default(project: loaded.stack.name, environment: environment)
-        let terminal = isatty(STDOUT_FILENO) != 0
-        let options = Supervisor.Options(
+        let terminal = isatty(STDOUT_FILENO) != 0 && !wait
+        var options = Supervisor.Options(
             stateDirectory: state, allowUnenforced: allowUnenforced, echoServiceOutput: attach ?? terminal,
             color: terminal && !noColor && environment["NO_COLOR"] == nil, isPID1: isPID1, environment: environment
         )
+        if wait {
+            guard let timeout = ComposeDuration.parse(waitTimeout ?? "60s") else {
+                Terminal.printError("error: --wait-timeout: \"\(waitTimeout ?? "")\" is not a duration (examples: 30s, 2m)")
+                return ExitCode.invalidStack.rawValue
+            }
+            options.waitTimeout = timeout
+            switch Background.detach(logFile: state.path + "/berth.log") {
+            case let .waiter(reader): return Background.waitForReport(from: reader, stack: loaded.stack.name)
+            case let .supervisor(report): options.waitReport = report
+            }
+        }
         do {
             let supervisor = try Supervisor.prepare(loaded.stack, options: options)
             return supervisor.run()

@@ -25,6 +25,10 @@ public final class Supervisor {
         public var environment: [String: String]
         /// Where cgroup filesystems are mounted (tests point elsewhere).
         public var cgroupMount: String
+        /// `up --wait`: where to write the readiness report (a pipe to the waiting command).
+        public var waitReport: Int32?
+        /// `up --wait-timeout`.
+        public var waitTimeout: Duration = .seconds(60)
 
         public init(stateDirectory: StateDirectory, allowUnenforced: Bool = false, echoServiceOutput: Bool = false,
                     color: Bool = false, isPID1: Bool = false, environment: [String: String] = [:],
@@ -58,6 +62,7 @@ public final class Supervisor {
     private var announcedReady = false
     private var interrupts = 0
     private var stopReason: String?
+    private var waitReport: Int32?
 
     enum Phase { case running, stopping }
 
@@ -283,6 +288,10 @@ public final class Supervisor {
     /// Runs the stack until it has ended or been stopped; returns `up`'s exit code.
     public func run() -> Int32 {
         signals = SignalSource(descriptor: signalDescriptor, loop: loop) { [weak self] signal in self?.received(signal) }
+        if let report = options.waitReport {
+            waitReport = report
+            loop.schedule(after: options.waitTimeout) { [weak self] in self?.reportReadiness(timedOut: true) }
+        }
         environment.record(service: nil, kind: "up", detail: "starting stack \(stack.name): \(runners.count) services"
             + (tree.map { " in \($0.root) (\($0.placement.rawValue), \($0.mode) cgroups)" } ?? " without cgroups"))
         startReadyServices()
@@ -403,11 +412,40 @@ public final class Supervisor {
 
     // MARK: - Finishing
 
+    // MARK: - up --wait
+
+    /// Tells `up --wait` how the stack stands once every service is running and healthy (or
+    /// completed), as soon as one has failed, or at the timeout. Said once.
+    private func reportReadiness(timedOut: Bool = false) {
+        guard let fd = waitReport else { return }
+        let failed = runners.filter { runner in
+            switch runner.state {
+            case let .exited(reason), let .gaveUp(reason, _): return !reason.isSuccess
+            case .stopped: return true
+            default: return false
+            }
+        }
+        let ready = runners.allSatisfy { $0.isHealthy || $0.state == .exited(.exited(code: 0)) }
+        guard ready || !failed.isEmpty || timedOut || phase == .stopping else { return }
+        let verdict = ready ? "ready" : !failed.isEmpty ? "failed" : timedOut ? "timeout" : "stopped"
+        var lines = ["\(verdict)\t\(getpid())\t\(options.stateDirectory.path)"]
+        for runner in runners {
+            let health = runner.healthDescription ?? "-"
+            let ok = runner.isHealthy || runner.state == .exited(.exited(code: 0))
+            lines.append("\(runner.name)\t\(runner.state)\t\(health)\t\(ok ? "ok" : "not ready")")
+        }
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        waitReport = nil
+    }
+
     private func checkFinished() {
         if !announcedReady, runners.allSatisfy({ $0.hasRun || $0.state.isFinal }) {
             announcedReady = true
             SystemdNotify.send("READY=1", environment: options.environment)
         }
+        reportReadiness()
         guard runners.allSatisfy({ $0.state.isFinal }) else { return }
         loop.stop()
     }
