@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -106,6 +107,8 @@ long clinux_receive_with_sender(int fd, void *buffer, unsigned long length, int 
     }
     return (long)count;
 }
+
+int clinux_malloc_trim(void) { return malloc_trim(0); }
 
 int clinux_power_off(void) { return reboot(RB_POWER_OFF); }
 

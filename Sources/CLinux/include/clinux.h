@@ -49,6 +49,9 @@ int clinux_notify_socket(const char *path);
 /* recvmsg(2) of one datagram; *sender is the sending pid from SCM_CREDENTIALS (0 if none). */
 long clinux_receive_with_sender(int fd, void *buffer, unsigned long length, int *sender);
 
+/* malloc_trim(3): give freed heap back to the kernel. */
+int clinux_malloc_trim(void);
+
 /* reboot(2) with RB_POWER_OFF, for berth as PID 1. */
 int clinux_power_off(void);
 

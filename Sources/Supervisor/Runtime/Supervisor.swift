@@ -296,6 +296,7 @@ public final class Supervisor {
             + (tree.map { " in \($0.root) (\($0.placement.rawValue), \($0.mode) cgroups)" } ?? " without cgroups"))
         startReadyServices()
         checkFinished()
+        StartupPages.release()
         loop.run()
         return finish()
     }
