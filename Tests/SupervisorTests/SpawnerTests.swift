@@ -326,8 +326,8 @@ struct SpawnerTests {
         #expect(throws: SpawnError.placement(errno: ENOENT)) {
             try Spawner.spawn(SpawnRequest(executable: "/bin/true", arguments: ["true"], cgroupDirectory: fd))
         }
-        // The child was reaped by the C side: nothing is left to wait for.
-        #expect(waitpid(-1, nil, WNOHANG) == -1 && errno == ECHILD)
+        // (The C side reaps the child it could not place; other tests' children run in this
+        // process too, so that is not checked with a process-wide waitpid.)
     }
 
     // MARK: - Cost (opt-in: BERTH_SPAWN_BENCH=1 swift test --filter spawnCost)
