@@ -6,11 +6,14 @@ BERTH_REL  := .build/release/berth
 DEMO_SECONDS ?= 20
 
 # Debian packages the project needs: C toolchain and libraries for the spawn path and the
-# examples, reference tools for the benchmarks, a Prometheus parser for tests.
+# examples, reference tools for the benchmarks, a Prometheus parser for tests, and the VM suite's
+# machine (qemu, Debian's kernel, a static busybox, cpio, the sqlite3 CLI for its checkers).
 PACKAGES := build-essential libsqlite3-dev time curl python3 python3-prometheus-client \
-            hyperfine docker-compose
+            hyperfine docker-compose \
+            qemu-system-x86 linux-image-amd64 busybox-static cpio sqlite3 \
+            supervisor s6
 
-.PHONY: all setup build release examples test demo bench-config clean
+.PHONY: all setup build release examples test test-vm demo bench-config bench-run clean
 
 all: build
 
@@ -29,14 +32,19 @@ build: examples
 
 ## release: an optimized berth with the Swift runtime linked in (one file to copy to a server)
 release:
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib --product berth
 
 examples:
 	@$(MAKE) -s -C examples
 
-## test: every test (unit, integration, CLI)
+## test: every test (unit, integration, CLI), then the VM suite
 test: build
 	$(SWIFT) test
+	@$(MAKE) --no-print-directory test-vm
+
+## test-vm: boots a cgroup v2 VM (qemu) per scenario group, berth as PID 1 (Tests/vm/run.py)
+test-vm: setup
+	python3 Tests/vm/run.py
 
 ## demo: set up, build, check the demo stack's budget, then run it for 20 seconds
 demo: setup build
@@ -52,6 +60,12 @@ demo: setup build
 ## bench-config: `berth config` on a generated 500-service stack, with its anchor
 bench-config: setup release
 	@Benchmarks/config/run.sh
+
+## bench-run: spawn and restart latency, RSS and idle CPU of `berth up`, next to supervisord
+## and s6 running the same services (root; ~5 minutes)
+bench-run: setup release examples
+	$(SWIFT) build -c release --static-swift-stdlib --product berth-bench-spawn
+	@Benchmarks/run/run.sh
 
 clean:
 	$(SWIFT) package clean
