@@ -15,17 +15,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // The CLI: parses arguments and wires the modules together; no logic of its own.
         .executableTarget(
             name: "berth",
             dependencies: [
-                "StackFile", "Budget", "Confinement", "Supervisor",
+                "StackFile", "Budget", "Confinement", "Supervisor", "Control",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The supervisor's Unix-socket API (HTTP/1.1 + JSON, SwiftNIO) and its client.
+        .target(name: "Control", dependencies: [
+            "Supervisor", "Budget", "StateStore", "StackFile",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // Service state machines, restarts, dependencies, logs, PID 1: the supervision loop.
         .target(name: "Supervisor", dependencies: ["Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
         // cgroup v2 tree, seccomp and capabilities; for now, what the host gives us.

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <malloc.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -106,6 +108,28 @@ long clinux_receive_with_sender(int fd, void *buffer, unsigned long length, int 
         }
     }
     return (long)count;
+}
+
+int clinux_peer_credentials(int fd, clinux_peer *peer) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    peer->pid = credentials.pid;
+    peer->uid = credentials.uid;
+    peer->gid = credentials.gid;
+    return 0;
+}
+
+int clinux_user_in_group(unsigned int uid, unsigned int group) {
+    struct passwd entry, *found = NULL;
+    char buffer[4096];
+    if (getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) != 0 || !found) return 0;
+    if (entry.pw_gid == group) return 1;
+    gid_t groups[256];
+    int count = 256;
+    if (getgrouplist(entry.pw_name, entry.pw_gid, groups, &count) < 0) return 0;
+    for (int i = 0; i < count; i++) if (groups[i] == group) return 1;
+    return 0;
 }
 
 int clinux_malloc_trim(void) { return malloc_trim(0); }

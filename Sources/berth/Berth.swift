@@ -12,7 +12,8 @@ struct Berth: ParsableCommand {
             process in its own cgroup, with the limits the file sets.
             """,
         version: "0.1.0",
-        subcommands: [UpCommand.self, ConfigCommand.self, BudgetCommand.self]
+        subcommands: [UpCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self,
+                      RestartCommand.self, EventsCommand.self, DownCommand.self, ConfigCommand.self, BudgetCommand.self]
     )
 
     /// Parses the arguments glibc gave the process (as PID 1 there is no /proc for the Swift

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import Foundation
 import Glibc
 import StackFile
@@ -20,6 +21,9 @@ struct UpCommand: ParsableCommand {
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the history and logs go (default: /var/lib/berth/<project> for root).", valueName: "dir"))
     var stateDirectory: String?
+
+    @Option(name: .customLong("run-dir"), help: ArgumentHelp("Where the control socket goes (default: /run/berth/<project> for root).", valueName: "dir"))
+    var runDirectory: String?
 
     @Flag(name: .customLong("allow-unenforced"), help: "Run even when this host cannot enforce some limits; each is reported and recorded as not enforced.")
     var allowUnenforced = false
@@ -73,8 +77,20 @@ struct UpCommand: ParsableCommand {
             case let .supervisor(report): options.waitReport = report
             }
         }
+        let run = runDirectory.map { RunDirectory(path: FilePath.join(FileManager.default.currentDirectoryPath, $0)) }
+            ?? RunDirectory.default(project: loaded.stack.name, environment: environment)
         do {
             let supervisor = try Supervisor.prepare(loaded.stack, options: options)
+            // After prepare: its threads must start with the supervisor's signals blocked.
+            var server: ControlServer?
+            do {
+                try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+                server = try ControlServer.start(socketPath: run.socket, handle: supervisor.handle, history: supervisor.history)
+            } catch {
+                Terminal.printError("warning: no control socket at \(run.socket) (\(error)): berth ps, stop and the other "
+                    + "commands will not reach this berth")
+            }
+            defer { server?.close() }
             return supervisor.run()
         } catch {
             Terminal.printError("error: nothing was started:\n" + error.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

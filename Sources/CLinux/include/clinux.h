@@ -49,6 +49,13 @@ int clinux_notify_socket(const char *path);
 /* recvmsg(2) of one datagram; *sender is the sending pid from SCM_CREDENTIALS (0 if none). */
 long clinux_receive_with_sender(int fd, void *buffer, unsigned long length, int *sender);
 
+/* The credentials of a Unix socket's peer (SO_PEERCRED); same layout as struct ucred. */
+typedef struct { int pid; unsigned int uid; unsigned int gid; } clinux_peer;
+int clinux_peer_credentials(int fd, clinux_peer *peer);
+
+/* Whether user uid (with primary group gid) belongs to group `group` (getgrouplist). */
+int clinux_user_in_group(unsigned int uid, unsigned int group);
+
 /* malloc_trim(3): give freed heap back to the kernel. */
 int clinux_malloc_trim(void);
 

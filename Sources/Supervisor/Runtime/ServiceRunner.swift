@@ -21,6 +21,12 @@ final class ServiceRunner {
     private(set) var lifecycle: ServiceLifecycle
     /// Set once the program was executed at least once (for `service_started`).
     private(set) var hasRun = false
+    /// Processes started so far (a restart shows as a new number).
+    private(set) var starts = 0
+    /// When the current process started, Unix time.
+    private(set) var startedAtWall: Double?
+    /// The previous reading of the leaf's counters, for rates (CPU %, throttling %).
+    var lastUsage: (time: Instant, usage: CgroupUsage)?
 
     private let environment: RunEnvironment
     private let capture: OutputCapture
@@ -269,6 +275,8 @@ final class ServiceRunner {
             unenforced: unenforced.isEmpty ? nil : unenforced.map(\.description)
         ))
         nextBackoff = nil
+        starts += 1
+        startedAtWall = WallClock.now
         send(.spawned(pid: process.pid))
     }
 

@@ -43,22 +43,35 @@ public final class Supervisor {
         }
     }
 
-    private let stack: Stack
-    private let options: Options
-    private let loop: EventLoop
-    private let environment: RunEnvironment
-    private let tree: CgroupTree?
+    let stack: Stack
+    let options: Options
+    let loop: EventLoop
+    let environment: RunEnvironment
+    let tree: CgroupTree?
     private let lockDescriptor: Int32
     private let signalDescriptor: Int32
     private var signals: SignalSource?
-    private var runners: [ServiceRunner] = []
-    private var byName: [String: ServiceRunner] = [:]
+    private(set) var runners: [ServiceRunner] = []
+    private(set) var byName: [String: ServiceRunner] = [:]
     /// What to do when each child of berth ends: services' main processes and probes.
     private var children: [Int32: (Int32) -> Void] = [:]
-    private var dependents: [String: [String]] = [:]
-    private var phase = Phase.running
+    private(set) var dependents: [String: [String]] = [:]
+    private(set) var phase = Phase.running
     private var stopSent: Set<String> = []
-    private var failedToStart: Set<String> = []
+    var failedToStart: Set<String> = []
+    /// Services stopped with `berth stop`: they stay stopped until `berth start`.
+    var userStopped: Set<String> = []
+    /// Services a `berth stop` will send their stop to, once their dependents have stopped.
+    var stopTargets: Set<String> = []
+    /// Commands waiting for their effect, and `berth down`s waiting for the end.
+    var pendingCommands: [(isDone: () -> Bool, complete: () -> Void)] = []
+    var downCompletions: [@Sendable (Result<StackStatus, ControlError>) -> Void] = []
+    /// When this supervisor started, Unix time.
+    let startedAt = WallClock.now
+    /// The history store, for the control API's reads.
+    public var history: HistoryStore? { environment.history }
+    /// The thread-safe face of this supervisor, for the control API.
+    public private(set) lazy var handle = SupervisorHandle(loop: loop, supervisor: self)
     private var announcedReady = false
     private var interrupts = 0
     private var stopReason: String?
@@ -357,9 +370,9 @@ public final class Supervisor {
     /// What each waiting service last said it waits for, so that it is said once.
     private var waitingFor: [String: String] = [:]
 
-    private func startReadyServices() {
+    func startReadyServices() {
         guard phase == .running else { return }
-        for runner in runners where runner.isWaitingToStart && !failedToStart.contains(runner.name) {
+        for runner in runners where runner.isWaitingToStart && !failedToStart.contains(runner.name) && !userStopped.contains(runner.name) {
             switch readiness(of: runner) {
             case .ready:
                 waitingFor[runner.name] = nil
@@ -441,13 +454,16 @@ public final class Supervisor {
         waitReport = nil
     }
 
-    private func checkFinished() {
+    func checkFinished() {
         if !announcedReady, runners.allSatisfy({ $0.hasRun || $0.state.isFinal }) {
             announcedReady = true
             SystemdNotify.send("READY=1", environment: options.environment)
         }
         reportReadiness()
-        guard runners.allSatisfy({ $0.state.isFinal }) else { return }
+        completeCommands()
+        // Services stopped with `berth stop` may be started again: berth waits for that, or for
+        // `berth down`, rather than ending when the rest has ended.
+        guard runners.allSatisfy({ $0.state.isFinal }), phase == .stopping || userStopped.isEmpty else { return }
         loop.stop()
     }
 
@@ -466,6 +482,8 @@ public final class Supervisor {
         for runner in runners { runner.finish() }
         tree?.dismantle()
         _ = environment.history?.flush(timeout: .seconds(5))
+        let final = status()
+        for completion in downCompletions { completion(.success(final)) }
         environment.logs.finish()
         close(lockDescriptor)
         return code
@@ -496,7 +514,9 @@ extension Supervisor: RunnerDelegate, ChildReaper {
 
     func serviceChanged(_ runner: ServiceRunner) {
         switch phase {
-        case .running: startReadyServices()
+        case .running:
+            advanceUserStop()
+            startReadyServices()
         case .stopping: advanceStop()
         }
         checkFinished()

@@ -1,0 +1,123 @@
+import Foundation
+import Glibc
+import Supervisor
+
+/// The CLI's side of the control socket: one blocking HTTP/1.1 request per call.
+public struct ControlClient: Sendable {
+    public let socketPath: String
+
+    public init(socketPath: String) { self.socketPath = socketPath }
+
+    public enum Failure: Error, CustomStringConvertible {
+        /// Nobody listens on the socket: no supervisor runs this stack.
+        case noSupervisor(String)
+        case refused(String)
+        case io(String)
+        /// The supervisor answered with an error.
+        case answer(status: Int, message: String)
+
+        public var description: String {
+            switch self {
+            case let .noSupervisor(path): return "no berth is running this stack (no supervisor at \(path))"
+            case let .refused(message): return message
+            case let .io(message): return "talking to berth: \(message)"
+            case let .answer(_, message): return message
+            }
+        }
+    }
+
+    public func status() throws(Failure) -> StackStatus {
+        try decode(StackStatus.self, request("GET", "/v1/status"))
+    }
+
+    public func perform(_ command: String, services: [String]) throws(Failure) -> StackStatus {
+        let body = try? JSONEncoder().encode(["services": services])
+        return try decode(StackStatus.self, request("POST", "/v1/services/\(command)", body: body.map { Array($0) } ?? []))
+    }
+
+    public func down() throws(Failure) -> StackStatus {
+        try decode(StackStatus.self, request("POST", "/v1/down"))
+    }
+
+    public func events(since: Double?, service: String?, limit: Int? = nil) throws(Failure) -> [EventPayload] {
+        var query: [String] = []
+        if let since { query.append("since=\(since)") }
+        if let service { query.append("service=\(service.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? service)") }
+        if let limit { query.append("limit=\(limit)") }
+        return try decode([EventPayload].self, request("GET", "/v1/events" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))))
+    }
+
+    private func decode<Value: Decodable>(_ type: Value.Type, _ body: [UInt8]) throws(Failure) -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw .io("unexpected answer: \(error)")
+        }
+    }
+
+    /// Sends one request and returns the body of a 2xx answer.
+    public func request(_ method: String, _ path: String, body: [UInt8] = []) throws(Failure) -> [UInt8] {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .io(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socketPath.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .io("socket path too long: \(socketPath)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected != 0 {
+            if errno == ENOENT || errno == ECONNREFUSED { throw .noSupervisor(socketPath) }
+            if errno == EACCES { throw .refused("permission denied on \(socketPath): only root and the group \"berth\" may control this stack") }
+            throw .io("\(socketPath): \(String(cString: strerror(errno)))")
+        }
+        var request = Array("\(method) \(path) HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n".utf8)
+        if !body.isEmpty || method == "POST" {
+            request += Array("Content-Type: application/json\r\nContent-Length: \(body.count)\r\n".utf8)
+        }
+        request += Array("\r\n".utf8) + body
+        var sent = 0
+        while sent < request.count {
+            let count = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(String(cString: strerror(errno)))
+            }
+            sent += count
+        }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            answer.append(contentsOf: buffer[0..<count])
+        }
+        return try Self.parse(answer)
+    }
+
+    static func parse(_ answer: [UInt8]) throws(Failure) -> [UInt8] {
+        guard let end = answer.indices.first(where: { $0 + 3 < answer.count && answer[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else {
+            throw .io("incomplete answer")
+        }
+        let head = String(decoding: answer[..<end], as: UTF8.self)
+        let body = Array(answer[(end + 4)...])
+        let statusLine = head.split(separator: "\r\n").first ?? ""
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { throw .io("not an HTTP answer") }
+        guard (200..<300).contains(status) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: Data(body)))?["error"]
+                ?? String(decoding: body, as: UTF8.self)
+            if status == 403 { throw .refused(message) }
+            throw .answer(status: status, message: message)
+        }
+        return body
+    }
+}
