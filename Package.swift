@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Service state machines, restarts, dependencies, logs, PID 1: the supervision loop.
-        .target(name: "Supervisor", dependencies: ["Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
+        .target(name: "Supervisor", dependencies: ["Budget", "Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
         // cgroup v2 tree, seccomp and capabilities; for now, what the host gives us.
         .target(name: "Confinement", dependencies: ["Budget", "StackFile", "CLinux"]),
         // The only code that runs between fork and exec.

@@ -12,6 +12,8 @@ public struct BudgetReport: Equatable, Sendable {
     /// Σ reservations fit in allocatable memory and CPUs.
     public var fits: Bool
     public var warnings: [String]
+    /// What the running supervisor reports, when one runs the stack (`berth budget` adds it).
+    public var live: LiveBudget?
 
     public struct Totals: Equatable, Sendable {
         public var memoryLimitBytes: Int64

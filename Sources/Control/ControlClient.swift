@@ -1,3 +1,4 @@
+import Budget
 import Foundation
 import Glibc
 import Supervisor
@@ -45,6 +46,24 @@ public struct ControlClient: Sendable {
         if let service { query.append("service=\(service.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? service)") }
         if let limit { query.append("limit=\(limit)") }
         return try decode([EventPayload].self, request("GET", "/v1/events" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))))
+    }
+
+    public func samples(since: Double?, service: String? = nil) throws(Failure) -> [UsageSample] {
+        var query: [String] = []
+        if let since { query.append("since=\(since)") }
+        if let service { query.append("service=\(service.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? service)") }
+        return try decode([UsageSample].self, request("GET", "/v1/samples" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))))
+    }
+
+    /// The running stack for `berth budget`: each service's state and counters, and with
+    /// `window` (seconds) its peaks and averages over that much sampled history.
+    public func liveBudget(window: Double? = nil, now: Double = Date().timeIntervalSince1970) throws(Failure) -> LiveBudget {
+        let status = try status()
+        var windows: [String: UsageWindow] = [:]
+        if let window {
+            windows = UsageWindow.summarize(try samples(since: now - window))
+        }
+        return LiveBudget(status: status, time: now, windowSeconds: window, windows: windows)
     }
 
     private func decode<Value: Decodable>(_ type: Value.Type, _ body: [UInt8]) throws(Failure) -> Value {

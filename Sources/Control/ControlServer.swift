@@ -120,7 +120,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    private static func write(_ response: Response, keepAlive: Bool, channel: Channel) {
+    static func write(_ response: Response, keepAlive: Bool, channel: Channel) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.count))

@@ -1,3 +1,4 @@
+import Budget
 import Foundation
 import NIOHTTP1
 import StateStore
@@ -9,6 +10,7 @@ import Supervisor
 ///     POST /v1/services/stop|start|restart   {"services": ["web", ...]}; answers once done
 ///     POST /v1/down                     stop everything in order; answers when the stack is down
 ///     GET  /v1/events?since=T&service=S&limit=N   the history
+///     GET  /v1/samples?since=T&service=S          sampled counters (`berth budget --since`)
 struct Router: Sendable {
     let handle: SupervisorHandle
     let history: HistoryStore?
@@ -33,7 +35,9 @@ struct Router: Sendable {
             perform(.down, respond)
         case (.GET, "/v1/events"):
             events(query: query, respond)
-        case (_, "/v1/status"), (_, "/v1/services/stop"), (_, "/v1/services/start"), (_, "/v1/services/restart"),
+        case (.GET, "/v1/samples"):
+            samples(query: query, respond)
+        case (_, "/v1/samples"), (_, "/v1/status"), (_, "/v1/services/stop"), (_, "/v1/services/start"), (_, "/v1/services/restart"),
              (_, "/v1/down"), (_, "/v1/events"):
             respond(.error(.methodNotAllowed, "\(method) is not allowed on \(path)"))
         default:
@@ -71,6 +75,20 @@ struct Router: Sendable {
         }
     }
 
+    private func samples(query: [String: String], _ respond: @escaping @Sendable (Response) -> Void) {
+        guard let history else { return respond(.error(.serviceUnavailable, "this supervisor keeps no history")) }
+        let since = query["since"].flatMap(Double.init)
+        if query["since"] != nil, since == nil { return respond(.error(.badRequest, "since must be Unix time in seconds")) }
+        let service = query["service"]
+        DispatchQueue.global().async {
+            do {
+                respond(.json(try history.samples(since: since, service: service).map(UsageSample.init)))
+            } catch {
+                respond(.error(.internalServerError, "cannot read the history: \(error)"))
+            }
+        }
+    }
+
     static func split(_ uri: String) -> (String, [String: String]) {
         guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
         var query: [String: String] = [:]
@@ -100,5 +118,22 @@ public struct EventPayload: Codable, Sendable, Equatable {
         service = record.service
         kind = record.kind
         detail = record.detail
+    }
+}
+
+extension UsageSample {
+    init(_ record: SampleRecord) {
+        self.init(time: record.time, service: record.service)
+        memoryBytes = record.memoryBytes
+        memoryPeakBytes = record.memoryPeakBytes
+        oomKills = record.oomKills
+        cpuMicroseconds = record.cpuMicroseconds
+        periods = record.periods
+        throttledPeriods = record.throttledPeriods
+        throttledMicroseconds = record.throttledMicroseconds
+        pids = record.pids
+        pressureCPU = record.pressureCPU
+        pressureMemory = record.pressureMemory
+        pressureIO = record.pressureIO
     }
 }

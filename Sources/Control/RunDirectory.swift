@@ -17,4 +17,15 @@ public struct RunDirectory: Sendable {
     }
 
     public var socket: String { path + "/berth.sock" }
+
+    /// Where a client finds a running stack: its own default first, then root's
+    /// (`/run/berth/<project>`, which members of the group `berth` may use).
+    public static func locate(project: String, environment: [String: String]) -> RunDirectory {
+        let own = RunDirectory.default(project: project, environment: environment)
+        let system = RunDirectory(path: "/run/berth/\(project)")
+        for candidate in [own, system] where access(candidate.socket, F_OK) == 0 {
+            return candidate
+        }
+        return own
+    }
 }

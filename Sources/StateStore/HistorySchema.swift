@@ -55,6 +55,31 @@ enum HistorySchema {
                 """)
         }
 
+        migrator.registerMigration("v2: samples") { db in
+            // One row per service per sampling tick: raw counters from the cgroup leaf, so that
+            // averages and peaks can be computed over any window. Pruned by age.
+            try db.execute(sql: """
+                CREATE TABLE samples (
+                    time              REAL NOT NULL,
+                    session_id        TEXT,
+                    service           TEXT NOT NULL,
+                    memory_bytes      INTEGER,
+                    memory_peak_bytes INTEGER,
+                    oom_kills         INTEGER,
+                    cpu_usec          INTEGER,
+                    nr_periods        INTEGER,
+                    nr_throttled      INTEGER,
+                    throttled_usec    INTEGER,
+                    pids              INTEGER,
+                    psi_cpu           REAL,
+                    psi_memory        REAL,
+                    psi_io            REAL
+                );
+                CREATE INDEX samples_by_time ON samples(time);
+                CREATE INDEX samples_by_service ON samples(service, time);
+                """)
+        }
+
         return migrator
     }
 }

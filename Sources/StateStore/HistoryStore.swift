@@ -342,6 +342,51 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    // MARK: - Samples
+
+    /// Records one sampling tick (every service's counters) in one transaction, and forgets
+    /// samples older than `pruneBefore` (Unix time) when given.
+    public func record(samples: [SampleRecord], pruneBefore: Double? = nil) {
+        guard !samples.isEmpty || pruneBefore != nil else { return }
+        enqueue("record \(samples.count) samples") { db in
+            for sample in samples {
+                try db.execute(
+                    sql: """
+                        INSERT INTO samples (time, session_id, service, memory_bytes, memory_peak_bytes, oom_kills,
+                            cpu_usec, nr_periods, nr_throttled, throttled_usec, pids, psi_cpu, psi_memory, psi_io)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        sample.time, sample.sessionID, sample.service, sample.memoryBytes, sample.memoryPeakBytes,
+                        sample.oomKills, sample.cpuMicroseconds, sample.periods, sample.throttledPeriods,
+                        sample.throttledMicroseconds, sample.pids, sample.pressureCPU, sample.pressureMemory,
+                        sample.pressureIO,
+                    ])
+            }
+            if let pruneBefore {
+                try db.execute(sql: "DELETE FROM samples WHERE time < ?", arguments: [pruneBefore])
+            }
+        }
+    }
+
+    /// Samples, oldest first: at or after `since` (Unix time), of one service or all.
+    public func samples(since: Double? = nil, service: String? = nil) throws -> [SampleRecord] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let since {
+            conditions.append("time >= ?")
+            arguments += [since]
+        }
+        if let service {
+            conditions.append("service = ?")
+            arguments += [service]
+        }
+        let sql = "SELECT * FROM samples" + HistoryStore.whereClause(conditions) + " ORDER BY time, rowid"
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(SampleRecord.init(row:))
+        }
+    }
+
     // MARK: - Internals
 
     /// Reserves a pending-write slot (or drops and counts the write) and

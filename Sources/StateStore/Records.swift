@@ -131,7 +131,50 @@ public struct EventRecord: Sendable, Equatable {
     }
 }
 
+/// One reading of a service's cgroup counters, a row of `samples`.
+public struct SampleRecord: Sendable, Equatable {
+    /// Unix time.
+    public var time: Double
+    public var sessionID: String?
+    public var service: String
+    public var memoryBytes: Int64?
+    public var memoryPeakBytes: Int64?
+    public var oomKills: Int64?
+    public var cpuMicroseconds: Int64?
+    public var periods: Int64?
+    public var throttledPeriods: Int64?
+    public var throttledMicroseconds: Int64?
+    public var pids: Int64?
+    /// PSI `some avg10`, percent.
+    public var pressureCPU: Double?
+    public var pressureMemory: Double?
+    public var pressureIO: Double?
+
+    public init(time: Double, sessionID: String? = nil, service: String) {
+        self.time = time
+        self.sessionID = sessionID
+        self.service = service
+    }
+}
+
 // MARK: - Row mapping
+
+extension SampleRecord {
+    init(row: Row) {
+        self.init(time: row["time"], sessionID: row["session_id"], service: row["service"])
+        memoryBytes = row["memory_bytes"]
+        memoryPeakBytes = row["memory_peak_bytes"]
+        oomKills = row["oom_kills"]
+        cpuMicroseconds = row["cpu_usec"]
+        periods = row["nr_periods"]
+        throttledPeriods = row["nr_throttled"]
+        throttledMicroseconds = row["throttled_usec"]
+        pids = row["pids"]
+        pressureCPU = row["psi_cpu"]
+        pressureMemory = row["psi_memory"]
+        pressureIO = row["psi_io"]
+    }
+}
 
 extension SessionRecord {
     init(row: Row) {

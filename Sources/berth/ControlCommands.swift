@@ -17,14 +17,15 @@ struct ControlOptions: ParsableArguments {
     }
 
     static func client(stack: StackOptions, runDirectory: String?) throws -> ControlClient {
-        let project: String
-        if let name = stack.projectName {
-            project = name
-        } else {
-            project = try stack.load().stack.name
-        }
+        let project = try stack.projectName ?? stack.load().stack.name
+        return client(project: project, runDirectory: runDirectory)
+    }
+
+    /// `--run-dir`, else where a berth for `project` listens (the user's own run directory,
+    /// then root's).
+    static func client(project: String, runDirectory: String?) -> ControlClient {
         let run = runDirectory.map { RunDirectory(path: FilePath.join(FileManager.default.currentDirectoryPath, $0)) }
-            ?? RunDirectory.default(project: project, environment: ProcessInfo.processInfo.environment)
+            ?? RunDirectory.locate(project: project, environment: ProcessInfo.processInfo.environment)
         return ControlClient(socketPath: run.socket)
     }
 }

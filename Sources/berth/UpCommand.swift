@@ -1,4 +1,5 @@
 import ArgumentParser
+import Budget
 import Control
 import Foundation
 import Glibc
@@ -40,8 +41,28 @@ struct UpCommand: ParsableCommand {
     @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long --wait waits (default 60s).", valueName: "duration"))
     var waitTimeout: String?
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics at http://ADDR:PORT/metrics.", valueName: "addr:port"))
+    var metricsListen: String?
+
+    @Option(name: .customLong("sample-interval"), help: ArgumentHelp("How often to sample each service's usage into the history (default 10s).", valueName: "duration"))
+    var sampleInterval: String = "10s"
+
+    @Option(name: .customLong("sample-retention"), help: ArgumentHelp("How long samples are kept (default 24h).", valueName: "duration"))
+    var sampleRetention: String = "24h"
+
     @Argument(help: "Only these services and what they depend on.")
     var selected: [String] = []
+
+    func validate() throws {
+        for (option, text) in [("--sample-interval", sampleInterval), ("--sample-retention", sampleRetention)] {
+            guard let duration = ComposeDuration.parse(text), duration >= .seconds(1) else {
+                throw ValidationError("\(option): \"\(text)\" is not a duration of at least 1s (examples: 10s, 24h)")
+            }
+        }
+        if let metricsListen, HostPort(metricsListen) == nil {
+            throw ValidationError("--metrics-listen: \"\(metricsListen)\" is not ADDR:PORT (example: 127.0.0.1:9464)")
+        }
+    }
 
     func run() throws {
         let isPID1 = PIDOne.isPID1
@@ -66,6 +87,13 @@ struct UpCommand: ParsableCommand {
             stateDirectory: state, allowUnenforced: allowUnenforced, echoServiceOutput: attach ?? terminal,
             color: terminal && !noColor && environment["NO_COLOR"] == nil, isPID1: isPID1, environment: environment
         )
+        options.sampling = SamplingPolicy(interval: ComposeDuration.parse(sampleInterval) ?? .seconds(10),
+                                          retention: ComposeDuration.parse(sampleRetention) ?? .seconds(86_400))
+        var metricsReport: BudgetReport?
+        if metricsListen != nil {
+            guard let host = try? BudgetCommand.machine(for: loaded.stack, profile: nil) else { return ExitCode.invalidStack.rawValue }
+            metricsReport = BudgetReport(stack: loaded.stack, host: host)
+        }
         if wait {
             guard let timeout = ComposeDuration.parse(waitTimeout ?? "60s") else {
                 Terminal.printError("error: --wait-timeout: \"\(waitTimeout ?? "")\" is not a duration (examples: 30s, 2m)")
@@ -81,16 +109,31 @@ struct UpCommand: ParsableCommand {
             ?? RunDirectory.default(project: loaded.stack.name, environment: environment)
         do {
             let supervisor = try Supervisor.prepare(loaded.stack, options: options)
-            // After prepare: its threads must start with the supervisor's signals blocked.
-            var server: ControlServer?
+            // After prepare: the servers' threads must start with the supervisor's signals blocked.
+            let server: ControlServer
             do {
                 try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
                 server = try ControlServer.start(socketPath: run.socket, handle: supervisor.handle, history: supervisor.history)
             } catch {
-                Terminal.printError("warning: no control socket at \(run.socket) (\(error)): berth ps, stop and the other "
-                    + "commands will not reach this berth")
+                let reason = "cannot open the control socket \(run.socket): \(error)"
+                supervisor.abandon(reason: reason)
+                Terminal.printError("error: nothing was started: \(reason) (choose another place with --run-dir)")
+                return 1
             }
-            defer { server?.close() }
+            defer { server.close() }
+            var metrics: MetricsServer?
+            if let metricsListen, let address = HostPort(metricsListen), let metricsReport {
+                do {
+                    metrics = try MetricsServer.start(host: address.host, port: address.port, report: metricsReport,
+                                                      handle: supervisor.handle)
+                } catch {
+                    let reason = "cannot listen on \(metricsListen) for --metrics-listen: \(error)"
+                    supervisor.abandon(reason: reason)
+                    Terminal.printError("error: nothing was started: \(reason)")
+                    return 1
+                }
+            }
+            defer { metrics?.close() }
             return supervisor.run()
         } catch {
             Terminal.printError("error: nothing was started:\n" + error.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

@@ -25,6 +25,7 @@ extension BudgetReport {
                 ]),
                 "pids_limit": service.pidsLimit.map { .int(Int64($0)) } ?? .null,
                 "qos": .string(service.qos.rawValue),
+                "live": live.map { Self.liveValue($0.services[service.name]) } ?? .null,
             ])
         }
         return .map([
@@ -52,6 +53,13 @@ extension BudgetReport {
             "headroom": .map(["memory_bytes": .int(headroom.memoryBytes), "cpus": cores(headroom.cpus)]),
             "fits": .bool(fits),
             "warnings": .list(warnings.map(PlainValue.string)),
+            "live": live.map { live in
+                .map([
+                    "supervisor_pid": .int(Int64(live.supervisorPID)),
+                    "time": .float(live.time),
+                    "window_seconds": live.windowSeconds.map(PlainValue.float) ?? .null,
+                ])
+            } ?? .null,
         ])
     }
 
@@ -102,6 +110,7 @@ extension BudgetReport {
         text.sample([stack, ("resource", "cpu")], oversubscription.cpu)
         text.family("berth_budget_fits", help: "1 when the reservations fit in what the host can allocate, else 0.")
         text.sample([stack], fits ? 1 : 0)
+        appendLive(to: &text)
         return text.text
     }
 
@@ -163,6 +172,7 @@ extension BudgetReport {
         verdict.add(["headroom", Units.bytes(headroom.memoryBytes), "\(Units.cores(headroom.cpus)) CPUs", ""])
         lines.append(contentsOf: verdict.lines)
 
+        lines.append(contentsOf: liveLines)
         if !warnings.isEmpty {
             lines.append("")
             lines.append("Warnings:")

@@ -1,3 +1,5 @@
+import Budget
+
 /// How a running stack stands, as `berth ps` and the API report it.
 public struct StackStatus: Sendable, Codable, Equatable {
     public var project: String
@@ -55,35 +57,7 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     }
 
     /// Live counters from the service's cgroup leaf.
-    public struct Usage: Sendable, Codable, Equatable {
-        public var memoryBytes: Int64?
-        public var memoryPeakBytes: Int64?
-        public var oomKills: Int64?
-        /// CPU time used, microseconds (cpu.stat usage_usec).
-        public var cpuMicroseconds: Int64?
-        /// Share of one CPU over the last sample interval, percent (0…100 × CPUs).
-        public var cpuPercent: Double?
-        /// Periods throttled over the last sample interval, percent of periods.
-        public var throttledPercent: Double?
-        public var pids: Int64?
-        /// PSI "some avg10" for cpu, memory and io, percent.
-        public var pressureCPU: Double?
-        public var pressureMemory: Double?
-        public var pressureIO: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case memoryBytes = "memory_bytes"
-            case memoryPeakBytes = "memory_peak_bytes"
-            case oomKills = "oom_kills"
-            case cpuMicroseconds = "cpu_usec"
-            case cpuPercent = "cpu_percent"
-            case throttledPercent = "throttled_percent"
-            case pids
-            case pressureCPU = "psi_cpu_some_avg10"
-            case pressureMemory = "psi_memory_some_avg10"
-            case pressureIO = "psi_io_some_avg10"
-        }
-    }
+    public typealias Usage = LiveUsage
 
     enum CodingKeys: String, CodingKey {
         case name, state, detail, health, pid, restarts, limits, usage

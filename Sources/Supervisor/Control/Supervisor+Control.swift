@@ -29,13 +29,27 @@ extension Supervisor {
                            startedAt: startedAt, services: services)
     }
 
+    /// Reads a leaf's counters, keeping the reading as the base of later rates when the last
+    /// one is at least a second old (the sampler's ticks keep a base there for `berth ps`).
+    func readCounters(of runner: ServiceRunner, leaf: CgroupLeaf) -> CgroupUsage {
+        let now = Instant.now
+        let current = leaf.usage
+        if runner.lastUsage.map({ now.since($0.time) >= .seconds(1) }) ?? true {
+            runner.lastUsage = (now, current)
+        }
+        return current
+    }
+
     func readUsage(of runner: ServiceRunner, leaf: CgroupLeaf) -> ServiceStatus.Usage {
         let now = Instant.now
         let current = leaf.usage
         var usage = ServiceStatus.Usage(
             memoryBytes: current.memoryCurrent, memoryPeakBytes: current.memoryPeak, oomKills: current.oomKills,
-            cpuMicroseconds: current.cpuUsageMicroseconds, cpuPercent: nil, throttledPercent: nil, pids: current.pids,
+            cpuMicroseconds: current.cpuUsageMicroseconds, pids: current.pids,
             pressureCPU: current.pressureCPU, pressureMemory: current.pressureMemory, pressureIO: current.pressureIO)
+        usage.periods = current.periods
+        usage.throttledPeriods = current.throttledPeriods
+        usage.throttledMicroseconds = current.throttledMicroseconds
         if let last = runner.lastUsage {
             let elapsed = Double(now.since(last.time).nanoseconds) / 1000
             if elapsed > 0, let before = last.usage.cpuUsageMicroseconds, let after = current.cpuUsageMicroseconds, after >= before {

@@ -29,6 +29,8 @@ public final class Supervisor {
         public var waitReport: Int32?
         /// `up --wait-timeout`.
         public var waitTimeout: Duration = .seconds(60)
+        /// `up --sample-interval`, `--sample-retention`.
+        public var sampling = SamplingPolicy()
 
         public init(stateDirectory: StateDirectory, allowUnenforced: Bool = false, echoServiceOutput: Bool = false,
                     color: Bool = false, isPID1: Bool = false, environment: [String: String] = [:],
@@ -309,6 +311,13 @@ public final class Supervisor {
             + (tree.map { " in \($0.root) (\($0.placement.rawValue), \($0.mode) cgroups)" } ?? " without cgroups"))
         startReadyServices()
         checkFinished()
+        let sampler = UsageSampler(policy: options.sampling, loop: loop, environment: environment) { [unowned self] in
+            runners.compactMap { runner in
+                guard runner.state.pid != nil, let leaf = runner.leaf else { return nil }
+                return (runner.name, readCounters(of: runner, leaf: leaf))
+            }
+        }
+        sampler.start()
         StartupPages.release()
         loop.run()
         return finish()
@@ -465,6 +474,18 @@ public final class Supervisor {
         // `berth down`, rather than ending when the rest has ended.
         guard runners.allSatisfy({ $0.state.isFinal }), phase == .stopping || userStopped.isEmpty else { return }
         loop.stop()
+    }
+
+    /// Gives up before `run()` (the CLI could not open the control socket or the metrics
+    /// port): nothing was started; the session ends and the cgroups and lock are released.
+    public func abandon(reason: String) {
+        environment.record(service: nil, kind: "down", detail: "stack \(stack.name) was not started: \(reason)")
+        environment.history?.endSession(id: environment.sessionID, at: WallClock.now, reason: "not started")
+        for runner in runners { runner.finish() }
+        tree?.dismantle()
+        _ = environment.history?.flush(timeout: .seconds(5))
+        environment.logs.finish()
+        close(lockDescriptor)
     }
 
     private func finish() -> Int32 {
