@@ -1,7 +1,7 @@
 import StackFile
 
 /// Why a service's main process ended, in the terms the history and `berth ps` use.
-public enum ExitReason: Equatable, Sendable, CustomStringConvertible {
+public indirect enum ExitReason: Equatable, Sendable, CustomStringConvertible {
     /// It called exit(N).
     case exited(code: Int32)
     /// A signal ended it.
@@ -10,6 +10,9 @@ public enum ExitReason: Equatable, Sendable, CustomStringConvertible {
     case oomKilled
     /// It never ran: the program could not be started (the message says why).
     case failedToStart(String)
+    /// berth stopped it because its health check failed; how it then ended is kept, but
+    /// whatever its exit code, that is not a success.
+    case stoppedUnhealthy(ExitReason)
 
     /// Success for restart policies and `service_completed_successfully`: exit code 0.
     public var isSuccess: Bool { self == .exited(code: 0) }
@@ -21,6 +24,7 @@ public enum ExitReason: Equatable, Sendable, CustomStringConvertible {
         case .killed: return "killed"
         case .oomKilled: return "oom_killed"
         case .failedToStart: return "exec_failed"
+        case .stoppedUnhealthy: return "unhealthy"
         }
     }
 
@@ -30,6 +34,7 @@ public enum ExitReason: Equatable, Sendable, CustomStringConvertible {
         case let .killed(signal): return "killed by \(SignalName.name(of: signal) ?? "signal \(signal)")"
         case .oomKilled: return "OOM-killed"
         case let .failedToStart(message): return "failed to start: \(message)"
+        case let .stoppedUnhealthy(ending): return "stopped as unhealthy (\(ending))"
         }
     }
 

@@ -118,6 +118,9 @@ public struct ServiceLifecycle: Sendable {
     public private(set) var lastExit: ExitReason?
     /// What follows the end of the current process.
     private var afterExit = AfterExit.policy
+    /// A `.spawn` was asked for and neither `.spawned` nor `.spawnFailed` has come back: a
+    /// second request meanwhile (dependencies re-evaluated) must not start a second process.
+    private var spawning = false
 
     private enum AfterExit: Equatable {
         /// The restart policy decides.
@@ -140,17 +143,21 @@ public struct ServiceLifecycle: Sendable {
     public mutating func handle(_ event: Event, at now: Instant) -> [Effect] {
         switch (event, state) {
         case (.start, .waiting), (.start, .stopped), (.start, .exited), (.start, .gaveUp):
+            guard !spawning else { return [] }
+            spawning = true
             stopRequested = false
             tracker.reset()
             return [.spawn]
 
         case let (.spawned(pid), _):
+            spawning = false
             state = .starting(pid: pid)
             startedAt = now
             afterExit = .policy
             return [.record(kind: "started", detail: "pid \(pid)")]
 
         case let (.spawnFailed(message), _):
+            spawning = false
             let reason = ExitReason.failedToStart(message)
             lastExit = reason
             state = stopRequested ? .stopped(reason) : .exited(reason)
@@ -165,20 +172,25 @@ public struct ServiceLifecycle: Sendable {
             state = .cleaning(reason)
             return [.cancelTimers, .record(kind: "exited", detail: reason.description), .killLeaf, .awaitEmptyLeaf]
 
-        case let (.leafEmpty, .cleaning(reason)):
+        case let (.leafEmpty, .cleaning(ending)):
+            // Stopped for failing its health check: not a success, whatever the exit code.
+            let reason = afterExit == .failure && !stopRequested ? ExitReason.stoppedUnhealthy(ending) : ending
+            lastExit = reason
             return decideAfterExit(reason, at: now)
 
         case let (.backoffElapsed, .backoff(reason, _)):
             state = .restarting(reason)
             return [.awaitDependencies]
 
-        case (.dependenciesReady, .restarting):
+        case (.dependenciesReady, .restarting) where !spawning:
+            spawning = true
             return [.spawn]
 
         case let (.unhealthy(why), .running(pid)), let (.unhealthy(why), .starting(pid)):
             afterExit = .failure
             state = .stopping(pid: pid, escalated: false)
-            return [.record(kind: "unhealthy_restart", detail: "\(why); stopping it to restart it"),
+            let then = tracker.policy.mode == .no ? "stopping it (restart: \"no\": it stays stopped)" : "stopping it to restart it"
+            return [.record(kind: "unhealthy_restart", detail: "\(why); \(then)"),
                     .signal(pid: pid, signal: stopSignal), .scheduleGrace(gracePeriod)]
 
         case let (.restart, .running(pid)), let (.restart, .starting(pid)):

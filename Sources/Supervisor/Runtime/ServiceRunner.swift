@@ -114,6 +114,9 @@ final class ServiceRunner {
 
     /// Feeds an event to the lifecycle. Events raised while effects are being carried out wait
     /// their turn, so that effects always see the state they were computed from.
+    /// Set by a restart's spawn; `send` restarts the dependents that ask for it once done.
+    private var restartDependents = false
+
     func send(_ event: ServiceLifecycle.Event) {
         queue.append(event)
         guard !handling else { return }
@@ -125,6 +128,10 @@ final class ServiceRunner {
             if lifecycle.state.isRunning != wasRunning { runningChanged() }
         }
         handling = false
+        if restartDependents {
+            restartDependents = false
+            environment.delegate?.dependencyRestarted(self)
+        }
         environment.delegate?.serviceChanged(self)
     }
 
@@ -265,7 +272,7 @@ final class ServiceRunner {
         reportDescriptor = process.reportDescriptor
         environment.loop.watch(process.reportDescriptor) { [weak self] _ in self?.readReport() }
         environment.delegate?.register(pid: process.pid, for: self)
-        if hasRun { environment.delegate?.dependencyRestarted(self) }
+        let restarted = hasRun
         let id = environment.newRunID()
         runID = id
         environment.history?.startRun(RunRecord(
@@ -278,6 +285,10 @@ final class ServiceRunner {
         starts += 1
         startedAtWall = WallClock.now
         send(.spawned(pid: process.pid))
+        // Dependents are restarted once `.spawned` has been handled (at the end of `send`):
+        // restarting them re-evaluates every waiting service, and this one must count as
+        // started by then, not as still waiting to be spawned.
+        if restarted { restartDependents = true }
     }
 
     /// The exec report: end of file means the program runs; a report means it never did.
@@ -319,7 +330,7 @@ final class ServiceRunner {
         case let .exited(code): endRun(kind: reason.kind, exitCode: code, signal: nil, detail: reason.description)
         case let .killed(signal): endRun(kind: reason.kind, exitCode: nil, signal: signal, detail: reason.description)
         case .oomKilled: endRun(kind: reason.kind, exitCode: nil, signal: SIGKILL, detail: reason.description)
-        case .failedToStart: break
+        case .failedToStart, .stoppedUnhealthy: break
         }
         send(.exited(reason))
     }
