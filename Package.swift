@@ -22,7 +22,7 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: [
-                "StackFile", "Budget", "Confinement", "Supervisor", "Control",
+                "StackFile", "Budget", "Confinement", "Supervisor", "Control", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <grp.h>
 #include <pwd.h>
 #include <malloc.h>
@@ -133,6 +135,13 @@ int clinux_user_in_group(unsigned int uid, unsigned int group) {
 }
 
 int clinux_malloc_trim(void) { return malloc_trim(0); }
+
+void clinux_close_from(int first) {
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
+    long limit = sysconf(_SC_OPEN_MAX);
+    if (limit < 0 || limit > 65536) limit = 65536;
+    for (int fd = first; fd < limit; fd++) close(fd);
+}
 
 int clinux_power_off(void) { return reboot(RB_POWER_OFF); }
 

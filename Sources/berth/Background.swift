@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Glibc
 import Supervisor
@@ -38,7 +39,11 @@ enum Background {
         dup2(null, STDIN_FILENO)
         dup2(log >= 0 ? log : null, STDOUT_FILENO)
         dup2(log >= 0 ? log : null, STDERR_FILENO)
-        return .supervisor(report: fds[1])
+        // Keep nothing else the caller gave us: a parent waiting for the end of a descriptor
+        // it handed down (a pipe, a socket) would otherwise wait as long as the stack runs.
+        dup2(fds[1], 3)
+        clinux_close_from(4)
+        return .supervisor(report: 3)
     }
 
     /// Reads the background supervisor's report and prints it as a table; the exit code.
@@ -69,7 +74,7 @@ enum Background {
         switch verdict {
         case "ready":
             Terminal.print("stack \(stack) is up: berth runs in the background (pid \(pid)); state and logs in \(state); "
-                + "stop it with kill -TERM \(pid)\n")
+                + "stop it with berth down\n")
             return 0
         case "timeout":
             Terminal.printError("error: not ready in time: \(notReady.joined(separator: ", ")) (berth keeps running, pid \(pid))")

@@ -56,6 +56,9 @@ int clinux_peer_credentials(int fd, clinux_peer *peer);
 /* Whether user uid (with primary group gid) belongs to group `group` (getgrouplist). */
 int clinux_user_in_group(unsigned int uid, unsigned int group);
 
+/* Closes every descriptor from `first` up (close_range(2), else one by one). */
+void clinux_close_from(int first);
+
 /* malloc_trim(3): give freed heap back to the kernel. */
 int clinux_malloc_trim(void);
 

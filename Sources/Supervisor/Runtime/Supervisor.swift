@@ -128,6 +128,11 @@ public final class Supervisor {
         do {
             tree = try CgroupTree.prepare(project: stack.name, isPID1: options.isPID1, mountRoot: options.cgroupMount)
         } catch {
+            if error.isConflict {
+                // Another berth runs this project: nothing may be touched, not even its leftovers.
+                logs.finish()
+                throw .problems([error.description])
+            }
             if options.allowUnenforced {
                 environment.announce("warning: services run without cgroup leaves: \(error)")
             } else {
@@ -378,13 +383,22 @@ public final class Supervisor {
 
     /// What each waiting service last said it waits for, so that it is said once.
     private var waitingFor: [String: String] = [:]
+    /// The optional dependencies' failures already said for each waiting service.
+    private var warnedFor: [String: Set<String>] = [:]
 
     func startReadyServices() {
         guard phase == .running else { return }
         for runner in runners where runner.isWaitingToStart && !failedToStart.contains(runner.name) && !userStopped.contains(runner.name) {
-            switch readiness(of: runner) {
+            var warnings: [String] = []
+            let readiness = readiness(of: runner, warnings: &warnings)
+            // Each optional dependency's failure is said once per start, not at every re-evaluation.
+            for warning in warnings where warnedFor[runner.name, default: []].insert(warning).inserted {
+                environment.record(service: runner.name, kind: "warning", detail: warning)
+            }
+            switch readiness {
             case .ready:
                 waitingFor[runner.name] = nil
+                warnedFor[runner.name] = nil
                 runner.send(runner.state == .waiting ? .start : .dependenciesReady)
             case let .waiting(reason):
                 if waitingFor[runner.name] != reason {
@@ -401,7 +415,7 @@ public final class Supervisor {
 
     /// Whether every dependency of `runner` meets its condition. A dependency that can no
     /// longer meet it fails the dependent, unless it is optional (`required: false`).
-    private func readiness(of runner: ServiceRunner) -> Readiness {
+    private func readiness(of runner: ServiceRunner, warnings: inout [String]) -> Readiness {
         for dependency in runner.service.dependencies {
             guard let target = byName[dependency.service] else { continue }
             let failure: String?
@@ -427,7 +441,7 @@ public final class Supervisor {
             }
             if let failure {
                 if dependency.required { return .failed("dependency \(failure)") }
-                environment.record(service: runner.name, kind: "warning", detail: "optional dependency \(failure)")
+                warnings.append("optional dependency \(failure)")
             }
         }
         return .ready
