@@ -48,6 +48,31 @@ public struct ControlClient: Sendable {
         return try decode([EventPayload].self, request("GET", "/v1/events" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))))
     }
 
+    /// Whether something accepts connections on the socket (a stale file refuses them).
+    public var isAnswering: Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return Self.connect(fd, to: socketPath) == 0 || errno == EACCES
+    }
+
+    /// connect(2) to a Unix socket path; 0, or -1 with errno set (ENAMETOOLONG for a long path).
+    static func connect(_ fd: Int32, to path: String) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            errno = ENAMETOOLONG
+            return -1
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
     public func samples(since: Double?, service: String? = nil) throws(Failure) -> [UsageSample] {
         var query: [String] = []
         if let since { query.append("since=\(since)") }
@@ -79,17 +104,8 @@ public struct ControlClient: Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .io(String(cString: strerror(errno))) }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .io("socket path too long: \(socketPath)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if connected != 0 {
+        if Self.connect(fd, to: socketPath) != 0 {
+            if errno == ENAMETOOLONG { throw .io("socket path too long: \(socketPath)") }
             if errno == ENOENT || errno == ECONNREFUSED { throw .noSupervisor(socketPath) }
             if errno == EACCES { throw .refused("permission denied on \(socketPath): only root and the group \"berth\" may control this stack") }
             throw .io("\(socketPath): \(String(cString: strerror(errno)))")

@@ -17,6 +17,9 @@ public final class ControlServer: Sendable {
     /// Binds the socket (replacing a stale one) and starts serving.
     public static func start(socketPath: String, handle: SupervisorHandle, history: HistoryStore?,
                              policy: AccessPolicy = AccessPolicy()) throws -> ControlServer {
+        if ControlClient(socketPath: socketPath).isAnswering {
+            throw ControlServerError.socketInUse(socketPath)
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let router = Router(handle: handle, history: history)
         let bootstrap = ServerBootstrap(group: group)
@@ -49,6 +52,17 @@ public final class ControlServer: Sendable {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
         unlink(socketPath)
+    }
+}
+
+public enum ControlServerError: Error, CustomStringConvertible {
+    /// A live berth already listens there (the same project from another state directory).
+    case socketInUse(String)
+
+    public var description: String {
+        switch self {
+        case let .socketInUse(path): return "another berth already listens on \(path)"
+        }
     }
 }
 

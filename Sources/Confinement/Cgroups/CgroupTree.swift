@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The part of the cgroup v2 hierarchy berth manages: a root directory holding berth's own
 /// `supervisor` leaf and one sibling leaf per service instance. No process ever sits in an
@@ -28,12 +29,16 @@ public final class CgroupTree: Sendable {
     public let enabledControllers: Set<String>
     /// Why each wanted controller is missing, for error messages.
     public let missingReasons: [String: String]
+    /// An flock(2) on the root directory, held while berth runs: a second berth for the same
+    /// project (another state directory, another user) must not take the leaves over.
+    private let lockDescriptor: Mutex<Int32>
 
     /// The controllers berth enforces limits with.
     public static let wanted = ["memory", "cpu", "pids"]
 
     init(mode: CgroupMode, placement: Placement, root: String, original: String,
-         enabledControllers: Set<String>, missingReasons: [String: String]) {
+         enabledControllers: Set<String>, missingReasons: [String: String], lockDescriptor: Int32 = -1) {
+        self.lockDescriptor = Mutex(lockDescriptor)
         self.mode = mode
         self.placement = placement
         self.root = root
@@ -44,6 +49,8 @@ public final class CgroupTree: Sendable {
 
     public struct SetupError: Error, CustomStringConvertible {
         public var description: String
+        /// Another berth holds the project's subtree; running without cgroups is no way out.
+        public var isConflict = false
     }
 
     /// Finds or makes the managed subtree, moves berth into its `supervisor` leaf and enables
@@ -70,11 +77,23 @@ public final class CgroupTree: Sendable {
         }
 
         let supervisor = CgroupLeaf(name: "supervisor", path: root + "/supervisor")
+        var lock: Int32 = -1
         do {
             if placement == .nested { try CgroupLeaf(name: "root", path: root).create() }
+            lock = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if lock >= 0, flock(lock, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
+                close(lock)
+                let holder = supervisor.processes.first.map { " (pid \($0))" } ?? ""
+                throw SetupError(description: "another berth\(holder) runs project \"\(project)\" in \(root); "
+                    + "stop it first (berth down -p \(project)), or give this stack another project name with -p",
+                                 isConflict: true)
+            }
             try supervisor.create()
             try CgroupFiles.write(String(getpid()), to: supervisor.path + "/cgroup.procs")
+        } catch let error as SetupError {
+            throw error
         } catch {
+            if lock >= 0 { close(lock) }
             throw SetupError(description: "cannot place berth in \(supervisor.path): \(error)")
         }
 
@@ -93,7 +112,7 @@ public final class CgroupTree: Sendable {
                                                 own: own, available: available)
         }
         return CgroupTree(mode: mode, placement: placement, root: root, original: own,
-                          enabledControllers: enabled, missingReasons: reasons)
+                          enabledControllers: enabled, missingReasons: reasons, lockDescriptor: lock)
     }
 
     public func leaf(named name: String) -> CgroupLeaf {
@@ -122,6 +141,10 @@ public final class CgroupTree: Sendable {
 
     /// Moves berth back where it came from and removes the managed subtree, when berth made it.
     public func dismantle() {
+        lockDescriptor.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
         guard placement == .nested else { return }
         try? CgroupFiles.write(String(getpid()), to: original + "/cgroup.procs")
         rmdir(root + "/supervisor")
