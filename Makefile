@@ -13,7 +13,7 @@ PACKAGES := build-essential libsqlite3-dev time curl python3 python3-prometheus-
             qemu-system-x86 linux-image-amd64 busybox-static cpio sqlite3 \
             supervisor s6
 
-.PHONY: all setup build release examples test test-vm demo bench-config bench-run clean
+.PHONY: all setup build release examples test test-vm demo bench-config bench-run bench-health clean
 
 all: build
 
@@ -66,6 +66,11 @@ bench-config: setup release
 bench-run: setup release examples
 	$(SWIFT) build -c release --static-swift-stdlib --product berth-bench-spawn
 	@Benchmarks/run/run.sh
+
+## bench-health: berth's CPU% and RSS with 50 services probed every second, native HTTP probes
+## and CMD curl probes one after the other in one run (root; ~2.5 minutes)
+bench-health: setup release examples
+	@Benchmarks/health/run.sh
 
 clean:
 	$(SWIFT) package clean

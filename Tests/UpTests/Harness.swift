@@ -92,13 +92,14 @@ final class BerthProcess: @unchecked Sendable {
     let stdoutPath: String
     let stderrPath: String
 
-    init(arguments: [String], directory: String, outputPrefix: String, extraEnvironment: [String: String] = [:]) throws {
+    init(arguments: [String], directory: String, outputPrefix: String, extraEnvironment: [String: String] = [:],
+         executable: String = berthBinary) throws {
         stdoutPath = outputPrefix + ".stdout"
         stderrPath = outputPrefix + ".stderr"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: berthBinary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CSPAWN_") && $0.key != "NOTIFY_SOCKET" }
@@ -154,6 +155,8 @@ final class StackRun: @unchecked Sendable {
     private(set) var processes: [BerthProcess] = []
     private var store: HistoryStore?
     private var cleanedUp = false
+    /// Background berths (`up --wait`) to kill on cleanup.
+    private var backgroundPIDs: [Int32] = []
 
     /// Writes `yaml` as the stack; starts `berth up` unless `start` is false.
     init(_ yaml: String, name: String = "t", attach: Bool = false, start: Bool = true) throws {
@@ -185,6 +188,23 @@ final class StackRun: @unchecked Sendable {
                                        outputPrefix: directory + "/berth-\(processes.count)", extraEnvironment: environment)
         processes.append(process)
         return process
+    }
+
+    /// Starts `executable` (berth unless told otherwise) with `arguments` of the caller's
+    /// choosing (e.g. `up --wait`) in the stack's directory; it becomes `berth`, like `launch`.
+    @discardableResult
+    func launch(arguments: [String], environment: [String: String] = [:], executable: String = berthBinary) throws -> BerthProcess {
+        let process = try BerthProcess(arguments: arguments, directory: directory,
+                                       outputPrefix: directory + "/berth-\(processes.count)", extraEnvironment: environment,
+                                       executable: executable)
+        processes.append(process)
+        return process
+    }
+
+    /// A berth that runs in the background (`up --wait`), not a child of the test: killed by
+    /// `cleanup()` if it still runs.
+    func adoptBackground(pid: Int32) {
+        backgroundPIDs.append(pid)
     }
 
     /// The berth started last.
@@ -284,6 +304,10 @@ final class StackRun: @unchecked Sendable {
     func cleanup() {
         guard !cleanedUp else { return }
         cleanedUp = true
+        // Background berths first: one may hold a descriptor its waiting parent's end depends on.
+        for pid in backgroundPIDs where Proc.isAlive(pid) {
+            kill(pid, SIGKILL)
+        }
         for process in processes where process.isRunning {
             kill(process.pid, SIGKILL)
             process.process.waitUntilExit()
@@ -400,5 +424,107 @@ final class LeafSampler: Sendable {
         state.withLock { $0.running = false }
         while !done.withLock({ $0 }) { usleep(1000) }
         return state.withLock { ($0.maximum, $0.samples) }
+    }
+}
+
+/// Samples the children of one process (every thread's `/proc/<pid>/task/<tid>/children`) from
+/// a background thread about every millisecond, recording each child ever seen and its name.
+final class ChildSampler: Sendable {
+    private let state = Mutex<(running: Bool, children: [Int32: String], samples: Int)>((true, [:], 0))
+    private let done = Mutex(false)
+
+    init(parent: Int32) {
+        let thread = Thread { [self] in
+            while state.withLock({ $0.running }) {
+                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
+                var seen: [Int32] = []
+                for task in tasks {
+                    let text = (try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? ""
+                    seen += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                }
+                for pid in seen where state.withLock({ $0.children[pid] == nil }) {
+                    let name = processName(pid) ?? "?"
+                    state.withLock { $0.children[pid] = name }
+                }
+                state.withLock { $0.samples += 1 }
+                usleep(1000)
+            }
+            done.withLock { $0 = true }
+        }
+        thread.start()
+    }
+
+    /// Every child seen so far (pid: name when first seen), and how many samples were taken.
+    var snapshot: (children: [Int32: String], samples: Int) {
+        state.withLock { ($0.children, $0.samples) }
+    }
+
+    /// Stops sampling; returns every child seen and how many samples were taken.
+    @discardableResult
+    func stop() -> (children: [Int32: String], samples: Int) {
+        state.withLock { $0.running = false }
+        while !done.withLock({ $0 }) { usleep(1000) }
+        return snapshot
+    }
+}
+
+// MARK: - Small helpers of the health tests
+
+/// `argv` of an array: a YAML flow sequence of double-quoted strings.
+func argv(_ words: [String]) -> String {
+    "[" + words.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        .joined(separator: ", ") + "]"
+}
+
+/// How many lines of `text` contain `needle`.
+func lines(of text: String, containing needle: String) -> Int {
+    text.split(separator: "\n").filter { $0.contains(needle) }.count
+}
+
+/// `/usr/bin/curl -sS URL` from the test process; its exit status.
+@discardableResult
+func curl(_ url: String) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = ["-sS", "-o", "/dev/null", "--max-time", "5", url]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return -1 }
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+/// Sends `text` as one datagram to the AF_UNIX socket at `path`, from this process; whether it
+/// was sent.
+func sendDatagram(_ text: String, to path: String) -> Bool {
+    let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
+    }
+    let bytes = Array(text.utf8)
+    let sent = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    return sent == bytes.count
+}
+
+/// The name of a process (`/proc/<pid>/comm`), or nil when it is gone.
+func processName(_ pid: Int32) -> String? {
+    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+extension Array where Element == EventRecord {
+    /// The index of the first event of `service` of `kind` (whose detail satisfies `detail`),
+    /// at or after `start`, in this array.
+    func index(of service: String?, _ kind: String, from start: Int = 0,
+               where detail: (String) -> Bool = { _ in true }) -> Int? {
+        guard start < count else { return nil }
+        return self[start...].firstIndex { $0.service == service && $0.kind == kind && detail($0.detail ?? "") }
     }
 }
