@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Schema and opening")
 struct SchemaTests {
-    @Test("migrations create the three tables, their columns and indexes")
+    @Test("migrations create the four tables, their columns and indexes")
     func migrationsCreateSchema() throws {
         try withTemporaryDirectory { directory in
             let store = try openStore(in: directory)
@@ -53,8 +53,14 @@ struct SchemaTests {
                 #expect(types["pid"] == "INTEGER")
                 #expect(types["unenforced"] == "TEXT")
 
+                let sampleColumns = Set(try db.columns(in: "samples").map(\.name))
+                #expect(sampleColumns.isSuperset(of: ["time", "service", "memory_bytes", "cpu_usec", "nr_throttled", "pids", "psi_io"]))
+                let sampleIndexes = try db.indexes(on: "samples").map(\.columns)
+                #expect(sampleIndexes.contains(["time"]))
+                #expect(sampleIndexes.contains(["service", "time"]))
+
                 let applied = try HistorySchema.migrator.appliedMigrations(db)
-                #expect(applied == ["v1: sessions, runs, events"])
+                #expect(applied == ["v1: sessions, runs, events", "v2: samples"])
             }
         }
     }
