@@ -240,17 +240,26 @@ struct EventsCommand: ParsableCommand {
         case .json:
             printJSON(events)
         case .table:
-            let formatter = DateFormatter()
-            formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
-            let width = max(5, events.map { ($0.service ?? "berth").count }.max() ?? 0)
-            var text = ""
-            for event in events {
-                let who = event.service ?? "berth"
-                text += formatter.string(from: Date(timeIntervalSince1970: event.time)) + "  "
-                    + who + String(repeating: " ", count: width - who.count) + "  " + event.kind
-                    + (event.detail.map { ": " + $0 } ?? "") + "\n"
-            }
-            Terminal.print(text)
+            Terminal.print(EventTable.render(events))
         }
+    }
+}
+
+/// `berth events` as a table: local time with milliseconds, who, what.
+enum EventTable {
+    static func render(_ events: [EventPayload], timeZone: TimeZone = .current) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        formatter.timeZone = timeZone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let width = max(5, events.map { ($0.service ?? "berth").count }.max() ?? 0)
+        var text = ""
+        for event in events {
+            let who = event.service ?? "berth"
+            text += formatter.string(from: Date(timeIntervalSince1970: event.time)) + "  "
+                + who + String(repeating: " ", count: width - who.count) + "  " + event.kind
+                + (event.detail.map { ": " + $0 } ?? "") + "\n"
+        }
+        return text
     }
 }

@@ -67,13 +67,17 @@ struct LinePrinter {
 
     func print(_ lines: [LogLine]) {
         guard !lines.isEmpty else { return }
+        Terminal.print(render(lines))
+    }
+
+    func render(_ lines: [LogLine]) -> String {
         var text = ""
         for line in lines {
-            if prefix { text += line.service + String(repeating: " ", count: width - line.service.count) + " | " }
+            if prefix { text += line.service + String(repeating: " ", count: max(0, width - line.service.count)) + " | " }
             if timestamps, !line.timestamp.isEmpty { text += line.timestamp + " " }
             text += line.text + "\n"
         }
-        Terminal.print(text)
+        return text
     }
 }
 

@@ -9,6 +9,13 @@ public struct LogLine: Sendable, Equatable {
     public var stream: String
     public var text: String
 
+    public init(service: String, timestamp: String, stream: String, text: String) {
+        self.service = service
+        self.timestamp = timestamp
+        self.stream = stream
+        self.text = text
+    }
+
     /// Splits `2026-11-22T15:04:05.123Z out text`; a line in another shape is kept whole as text.
     init(service: String, record: Substring) {
         self.service = service
