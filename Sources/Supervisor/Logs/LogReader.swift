@@ -98,13 +98,20 @@ public final class LogReader {
             }
             lines += Self.parse(cursor.drain(), service: service)
             guard let now = Self.inode(path), now != cursor.inode else { continue }
-            // Rotated: the old file is fully read; if it rotated more than once since, the file
-            // that followed it is `.1` now.
-            if let previous = Self.inode("\(path).1"), previous != cursor.inode {
-                lines += Self.parse(Self.contents(of: "\(path).1"), service: service)
-            }
-            close(cursor.fd)
+            // Rotated, maybe several times since the last look. The writer closes a file before
+            // renaming it, so the old one is complete now: read its last lines. Then open the
+            // current file first, and only then list the rotated ones: whatever rotates meanwhile
+            // sits between the old file and the one now open, and is read whole.
+            lines += Self.parse(cursor.drain(includingPartial: true), service: service)
             let next = Cursor(path: path)
+            let chain = stableRotatedFiles(of: service)  // oldest first
+            let start = chain.lastIndex { $0.inode == cursor.inode }.map { $0 + 1 } ?? 0
+            let end = chain.firstIndex { $0.inode == next.inode } ?? chain.count
+            for file in chain[start..<max(start, end)] {
+                lines += Self.parse(file.drain(includingPartial: true), service: service)
+            }
+            for file in chain { close(file.fd) }
+            close(cursor.fd)
             cursors[service] = next
             if next.fd >= 0 { lines += Self.parse(next.drain(), service: service) }
         }
@@ -119,14 +126,49 @@ public final class LogReader {
     func currentFile(of service: String) -> String { "\(directory)/\(service).log" }
 
     /// `web.log.N` … `web.log.1` that exist, oldest first.
+    ///
+    /// A rotation renames `.38` to `.39`, then `.37` to `.38`, and so on down to `web.log` to
+    /// `.1`: while it runs, one index is missing. So the listing goes on past a single gap and
+    /// ends at the second missing index in a row.
     func rotatedFiles(of service: String) -> [String] {
         var found: [String] = []
-        var index = 1
-        while index < 1000, access("\(currentFile(of: service)).\(index)", F_OK) == 0 {
-            found.append("\(currentFile(of: service)).\(index)")
+        var index = 1, missing = 0
+        while index < 1000, missing < 2 {
+            let path = "\(currentFile(of: service)).\(index)"
+            if access(path, F_OK) == 0 {
+                found.append(path)
+                missing = 0
+            } else {
+                missing += 1
+            }
             index += 1
         }
         return found.reversed()
+    }
+
+    /// The rotated files, open, oldest first: listed until two listings agree, so that a
+    /// rotation in the middle of one cannot make a file appear twice or not at all.
+    func stableRotatedFiles(of service: String) -> [Cursor] {
+        var previous: [ino_t] = []
+        for _ in 0..<10 {
+            var opened: [Cursor] = []
+            var index = 1, missing = 0
+            while index < 1000, missing < 2 {  // past a single gap, as `rotatedFiles`
+                let cursor = Cursor(path: "\(currentFile(of: service)).\(index)")
+                if cursor.fd >= 0 {
+                    opened.append(cursor)
+                    missing = 0
+                } else {
+                    missing += 1
+                }
+                index += 1
+            }
+            let inodes = opened.map(\.inode)
+            if inodes == previous { return opened.reversed() }
+            for cursor in opened { close(cursor.fd) }
+            previous = inodes
+        }
+        return []
     }
 
     static func contents(of path: String) -> [UInt8] {
