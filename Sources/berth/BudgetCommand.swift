@@ -87,6 +87,7 @@ struct BudgetCommand: ParsableCommand {
         }
         // Like top: clear once, then home the cursor, draw, and clear what the previous frame
         // left to the right and below.
+        Terminal.endOnInterrupt()
         Terminal.print("\u{1B}[2J")
         while true {
             let shown = try withLive()

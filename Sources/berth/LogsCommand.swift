@@ -46,6 +46,7 @@ struct LogsCommand: ParsableCommand {
         let reader = LogReader(directory: status.logDirectory, services: shown)
         printer.print(reader.read(.init(since: sinceTime, tail: tail)))
         guard follow else { return }
+        Terminal.endOnInterrupt()
 
         let watch = DirectoryWatch(path: status.logDirectory)
         while true {
