@@ -36,7 +36,9 @@ struct HealthTests {
             """, name: "exechealthy")
         let services = ["cmd", "shell-list", "shell-string"]
         try run.waitUntil("a health event of every service", timeout: .seconds(20)) {
-            try services.allSatisfy { try !run.events(service: $0, kind: "health").isEmpty }
+            try services.allSatisfy {
+                try !run.events(service: $0, kind: "health").isEmpty && run.log($0).contains("GET /healthz 200")
+            }
         }
         for service in services {
             let health = try run.events(service: service, kind: "health")
@@ -66,8 +68,9 @@ struct HealthTests {
                 x-berth:
                   restart_on_unhealthy: false
             """, name: "startperiod")
+        // hello-http logs a request after answering it: wait for the line too, not only the event.
         try run.waitUntil("warm to turn healthy", timeout: .seconds(20)) {
-            try !run.events(service: "warm", kind: "health").isEmpty
+            try !run.events(service: "warm", kind: "health").isEmpty && run.log("warm").contains("GET /healthz 200")
         }
         let health = try run.events(service: "warm", kind: "health")
         #expect(health.map(\.detail) == ["healthy"], "no failure may count in the start period:\n\(describe(health))")
