@@ -36,8 +36,10 @@ let package = Package(
         ]),
         // Service state machines, restarts, dependencies, logs, PID 1: the supervision loop.
         .target(name: "Supervisor", dependencies: ["Budget", "Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
-        // cgroup v2 tree, seccomp and capabilities; for now, what the host gives us.
-        .target(name: "Confinement", dependencies: ["Budget", "StackFile", "CLinux"]),
+        // cgroup v2 tree, seccomp profiles and filters, capabilities, users: decided in the parent.
+        .target(name: "Confinement", dependencies: ["Budget", "StackFile", "CLinux", "CSeccomp"]),
+        // libseccomp 2.5 (Debian: libseccomp-dev), parent side only: compiles profiles to BPF.
+        .systemLibrary(name: "CSeccomp"),
         // The only code that runs between fork and exec.
         .target(name: "CSpawn"),
         // Linux interfaces Swift's Glibc module cannot import (_GNU_SOURCE headers, macros).
@@ -53,7 +55,9 @@ let package = Package(
 
         .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
         .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),
-        .testTarget(name: "ConfinementTests", dependencies: ["Confinement"]),
+        .testTarget(name: "ConfinementTests", dependencies: ["Confinement", "CSeccompTestSupport"]),
+        // Tests only: forks a child that applies a BPF program and makes one system call.
+        .target(name: "CSeccompTestSupport"),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "StateStore", "StackFile", "Confinement"]),
         .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
