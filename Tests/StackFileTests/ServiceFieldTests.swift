@@ -714,6 +714,15 @@ struct BerthOptionsFieldTests {
         #expect(web.berth.restartOnUnhealthy == true)
         #expect(web.berth.notify == false)
         #expect(web.berth.memoryHigh == nil)
+        #expect(web.berth.seccompStrict == false)
+    }
+
+    @Test func seccompStrict() throws {
+        let web = try service("web:\n  command: [/bin/web]\n  x-berth:\n    seccomp_strict: true")
+        #expect(web.berth.seccompStrict == true)
+        #expect(errors("web:\n  command: [/bin/web]\n  x-berth:\n    seccomp_strict: sometimes") == [
+            "compose.yaml:5:23: services.web.x-berth.seccomp_strict: \"sometimes\" is not a boolean (true or false)",
+        ])
     }
 
     @Test func httpProbeWithTiming() throws {

@@ -103,7 +103,7 @@ extension KeySet {
 
     static let berthTopLevel = KeySet(honoured: ["host"])
     static let berthService = KeySet(
-        honoured: ["probe", "logs", "restart_on_unhealthy", "notify", "watchdog", "memory_high"]
+        honoured: ["probe", "logs", "restart_on_unhealthy", "notify", "watchdog", "memory_high", "seccomp_strict"]
     )
     static let probe = KeySet(
         honoured: ["http", "tcp", "interval", "timeout", "retries", "start_period", "start_interval"]

@@ -1,10 +1,12 @@
 extension ServiceDecoder {
     /// `security_opt`, `cap_add` and `cap_drop`.
-    func decodeSecurity(_ fields: Fields, into service: inout Service) {
+    func decodeSecurity(_ fields: Fields, into service: inout Service, sources: inout Sources) {
         if let node = fields["security_opt"], let options = read.stringList(node, fields.path("security_opt")) {
             for (index, option) in options.enumerated() {
-                securityOption(option.text, node: option.node, path: "\(fields.path("security_opt"))[\(index)]",
-                               into: &service.security)
+                let path = "\(fields.path("security_opt"))[\(index)]"
+                securityOption(option.text, node: option.node, path: path, into: &service.security)
+                // The last `seccomp=` wins, and is where a problem with its profile is shown.
+                if option.text.hasPrefix("seccomp") { sources.seccompProfile = (option.node.location, path) }
             }
         }
         if let node = fields["cap_add"] { service.security.capAdd = capabilities(node, fields.path("cap_add")) }
@@ -97,6 +99,9 @@ extension ServiceDecoder {
             } else {
                 options.memoryHigh = bytes
             }
+        }
+        if let node = berth["seccomp_strict"], let value = read.bool(node, berth.path("seccomp_strict")) {
+            options.seccompStrict = value
         }
         service.berth = options
     }

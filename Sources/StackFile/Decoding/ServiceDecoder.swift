@@ -12,6 +12,10 @@ struct ServiceDecoder {
     struct Sources {
         var service: SourceLocation
         var dependencies: [String: SourceLocation] = [:]
+        /// `user`, for the machine checks.
+        var user: (location: SourceLocation, path: String)?
+        /// The `security_opt` item naming a seccomp profile file, for the machine checks.
+        var seccompProfile: (location: SourceLocation, path: String)?
     }
 
     func decode(name: String, node: Node, path: String) -> (Service, Sources)? {
@@ -20,13 +24,13 @@ struct ServiceDecoder {
         var sources = Sources(service: node.location)
         service.workingDirectory = paths.projectDirectory
 
-        decodeProgram(fields, into: &service)
+        decodeProgram(fields, into: &service, sources: &sources)
         decodeEnvironment(fields, into: &service)
         decodeRestart(fields, into: &service)
         decodeResources(fields, into: &service)
         decodeHealth(fields, into: &service)
         decodeDependencies(fields, into: &service, sources: &sources)
-        decodeSecurity(fields, into: &service)
+        decodeSecurity(fields, into: &service, sources: &sources)
         decodeProcess(fields, into: &service)
         decodeBerthOptions(fields, into: &service)
         service.extensions = fields.extensions(except: ["x-berth"], reader: read)
@@ -42,7 +46,7 @@ struct ServiceDecoder {
 
     // MARK: - Program
 
-    private func decodeProgram(_ fields: Fields, into service: inout Service) {
+    private func decodeProgram(_ fields: Fields, into service: inout Service, sources: inout Sources) {
         if let node = fields["entrypoint"] { service.entrypoint = commandLine(node, fields.path("entrypoint")) }
         if let node = fields["command"] { service.command = commandLine(node, fields.path("command")) }
         if let node = fields["working_dir"], let text = read.string(node, fields.path("working_dir")) {
@@ -50,6 +54,7 @@ struct ServiceDecoder {
         }
         if let node = fields["user"], let user = read.string(node, fields.path("user")) {
             service.user = user
+            sources.user = (node.location, fields.path("user"))
         }
     }
 

@@ -37,6 +37,11 @@ public enum Problem: Hashable, Sendable, CustomStringConvertible {
     case memoryHighAboveLimit(high: String, limit: String)
     case reservedServiceName(String, reason: String)
 
+    // Checks against the machine (users, seccomp profiles); the text says what is wrong
+    case unusableUser(String)
+    case unusableSeccompProfile(String)
+    case seccompProfileNote(String)
+
     // Interpolation and environment files
     case invalidTemplate(String)
     case requiredVariable(name: String, message: String)
@@ -124,6 +129,9 @@ public enum Problem: Hashable, Sendable, CustomStringConvertible {
             return "memory_high (\(high)) must be below the memory limit (\(limit)) to have any effect"
         case let .reservedServiceName(name, reason):
             return "\"\(name)\" cannot be a service name: \(reason)"
+
+        case let .unusableUser(message), let .unusableSeccompProfile(message), let .seccompProfileNote(message):
+            return message
 
         case let .invalidTemplate(template):
             return "invalid interpolation \"\(template)\" (use $VAR, ${VAR}, ${VAR:-default}, ${VAR:?error}, or $$ for a literal $)"

@@ -17,11 +17,14 @@ public struct LoadOptions: Sendable {
     public var envFiles: [String]?
     /// `--ignore-unsupported`: Compose keys berth cannot honour become warnings.
     public var ignoreUnsupported: Bool
+    /// Checks against this machine (users, seccomp profiles) for the services that will run;
+    /// nil: none, the stack is only read.
+    public var machineChecks: (any MachineChecks)?
 
     public init(
         files: [String] = [], workingDirectory: String, projectName: String? = nil, profiles: [String] = [],
         services: [String] = [], environment: [String: String] = [:], envFiles: [String]? = nil,
-        ignoreUnsupported: Bool = false
+        ignoreUnsupported: Bool = false, machineChecks: (any MachineChecks)? = nil
     ) {
         self.files = files
         self.workingDirectory = workingDirectory
@@ -31,6 +34,7 @@ public struct LoadOptions: Sendable {
         self.environment = environment
         self.envFiles = envFiles
         self.ignoreUnsupported = ignoreUnsupported
+        self.machineChecks = machineChecks
     }
 }
 

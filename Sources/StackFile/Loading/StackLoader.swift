@@ -51,12 +51,39 @@ final class LoadSession {
         var selection = ServiceSelection(options: options, environment: environment, log: log)
         selection.unresolved = unresolvedServices
         let services = selection.select(decoded.services)
+        if let checks = options.machineChecks {
+            let sources = Dictionary(decoded.services.map { ($0.service.name, $0.sources) }, uniquingKeysWith: { $1 })
+            for service in services {
+                guard let written = sources[service.name] else { continue }
+                check(service, at: written, with: checks)
+            }
+        }
 
         let name = projectName(declared: decoded.name, projectDirectory: projectDirectory)
         guard !log.hasErrors, let name else { throw StackError(log.sortedEntries) }
         let stack = Stack(name: name, projectDirectory: projectDirectory, services: services,
                           hostProfile: decoded.hostProfile, extensions: decoded.extensions)
         return LoadedStack(stack: stack, files: files.map(display), warnings: log.sortedEntries.filter { $0.severity == .warning })
+    }
+
+    // MARK: - Machine checks
+
+    /// The checks against this machine, for one service that will run, reported at the keys
+    /// they concern.
+    private func check(_ service: Service, at sources: ServiceDecoder.Sources, with checks: any MachineChecks) {
+        if let user = service.user, let problem = checks.problem(withUser: user, of: service) {
+            log.error(.unusableUser(problem), at: sources.user?.location ?? sources.service, path: sources.user?.path)
+        }
+        if case let .profile(path) = service.security.seccomp {
+            let findings = checks.findings(inSeccompProfile: path, displayName: display(path), of: service)
+            let location = sources.seccompProfile?.location ?? sources.service
+            for error in findings.errors {
+                log.error(.unusableSeccompProfile(error), at: location, path: sources.seccompProfile?.path)
+            }
+            for warning in findings.warnings {
+                log.warning(.seccompProfileNote(warning), at: location, path: sources.seccompProfile?.path)
+            }
+        }
     }
 
     // MARK: - Files

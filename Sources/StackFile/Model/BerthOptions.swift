@@ -13,6 +13,11 @@ public struct BerthOptions: Equatable, Sendable {
     public var watchdog: Duration?
     /// `memory.high`: the point where the kernel starts reclaiming and throttling, below `memory.max`.
     public var memoryHigh: Int64?
+    /// A system-call name in the service's seccomp profile that libseccomp does not know is an
+    /// error instead of a warning (crun's `run.oci.seccomp_fail_unknown_syscall`). Only for a
+    /// profile the stack names (`seccomp=PATH`): berth's built-in profile lists calls newer than
+    /// older libseccomps on purpose.
+    public var seccompStrict = false
 
     public init() {}
 }

@@ -144,6 +144,7 @@ public enum StackEncoder {
             ]),
             "notify": .bool(options.notify),
             "restart_on_unhealthy": .bool(options.restartOnUnhealthy),
+            "seccomp_strict": .bool(options.seccompStrict),
         ]
         if let high = options.memoryHigh { fields["memory_high"] = .string(ByteCount.format(high)) }
         if let watchdog = options.watchdog { fields["watchdog"] = .string(ComposeDuration.format(watchdog)) }
