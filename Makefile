@@ -6,10 +6,10 @@ BERTH_REL  := .build/release/berth
 DEMO_SECONDS ?= 20
 
 # Debian packages the project needs: C toolchain and libraries for the spawn path and the
-# examples (libseccomp compiles seccomp profiles in berth), reference tools for the benchmarks, a
-# Prometheus parser for tests, and the VM suite's machine (qemu, Debian's kernel, a static
-# busybox, cpio, the sqlite3 CLI for its checkers).
-PACKAGES := build-essential libsqlite3-dev libseccomp-dev time curl python3 python3-prometheus-client \
+# examples (libseccomp compiles seccomp profiles; libcap checks berth's capability table in
+# tests), reference tools for the benchmarks, a Prometheus parser for tests, and the VM suite's
+# machine (qemu, Debian's kernel, a static busybox, cpio, the sqlite3 CLI for its checkers).
+PACKAGES := build-essential libsqlite3-dev libseccomp-dev libcap-dev time curl python3 python3-prometheus-client \
             hyperfine docker-compose \
             qemu-system-x86 linux-image-amd64 busybox-static cpio sqlite3 \
             supervisor s6

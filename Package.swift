@@ -55,9 +55,11 @@ let package = Package(
 
         .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
         .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),
-        .testTarget(name: "ConfinementTests", dependencies: ["Confinement", "CSeccompTestSupport"]),
+        .testTarget(name: "ConfinementTests", dependencies: ["Confinement", "CSeccompTestSupport", "CLibcap"]),
         // Tests only: forks a child that applies a BPF program and makes one system call.
         .target(name: "CSeccompTestSupport"),
+        // Tests only: libcap (Debian: libcap-dev), to check berth's capability table against it.
+        .systemLibrary(name: "CLibcap"),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "StateStore", "StackFile", "Confinement"]),
         .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
