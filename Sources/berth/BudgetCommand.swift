@@ -56,7 +56,7 @@ struct BudgetCommand: ParsableCommand {
     func run() throws {
         let window = try since.map { try Self.seconds($0, option: "--since") }
         let refresh = try Self.seconds(interval, option: "--interval")
-        let loaded = try stack.load(services: selected)
+        let loaded = try stack.load(services: selected, checks: ConfinementPlanner(checksUsers: false))
         let host = try self.host(for: loaded.stack)
         let report = BudgetReport(stack: loaded.stack, host: host)
         let client = ControlOptions.client(project: loaded.stack.name, runDirectory: runDirectory)

@@ -20,7 +20,8 @@ struct StackOptions: ParsableArguments {
     var ignoreUnsupported = false
 
     /// Loads the stack, printing warnings; prints every error and exits 2 when it is invalid.
-    func load(services: [String] = []) throws -> LoadedStack {
+    /// `checks`: what to check against this machine as well (users, seccomp profiles).
+    func load(services: [String] = [], checks: (any MachineChecks)? = nil) throws -> LoadedStack {
         let options = LoadOptions(
             files: file,
             workingDirectory: FileManager.default.currentDirectoryPath,
@@ -29,7 +30,8 @@ struct StackOptions: ParsableArguments {
             services: services,
             environment: ProcessInfo.processInfo.environment,
             envFiles: envFiles.isEmpty ? nil : envFiles,
-            ignoreUnsupported: ignoreUnsupported
+            ignoreUnsupported: ignoreUnsupported,
+            machineChecks: checks
         )
         do {
             let loaded = try StackLoader.load(options)

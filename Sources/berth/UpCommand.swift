@@ -1,5 +1,6 @@
 import ArgumentParser
 import Budget
+import Confinement
 import Control
 import Foundation
 import Glibc
@@ -73,9 +74,12 @@ struct UpCommand: ParsableCommand {
     }
 
     private func runStack(isPID1: Bool) -> Int32 {
+        // Users and seccomp profiles are checked as the stack loads (their problems are
+        // reported at their keys); the same planner then compiles each filter once.
+        let planner = ConfinementPlanner()
         let loaded: LoadedStack
         do {
-            loaded = try stack.load(services: selected)
+            loaded = try stack.load(services: selected, checks: planner)
         } catch {
             return ExitCode.invalidStack.rawValue
         }
@@ -85,7 +89,8 @@ struct UpCommand: ParsableCommand {
         let terminal = isatty(STDOUT_FILENO) != 0 && !wait
         var options = Supervisor.Options(
             stateDirectory: state, allowUnenforced: allowUnenforced, echoServiceOutput: attach ?? terminal,
-            color: terminal && !noColor && environment["NO_COLOR"] == nil, isPID1: isPID1, environment: environment
+            color: terminal && !noColor && environment["NO_COLOR"] == nil, isPID1: isPID1, environment: environment,
+            confinement: planner
         )
         options.sampling = SamplingPolicy(interval: ComposeDuration.parse(sampleInterval) ?? .seconds(10),
                                           retention: ComposeDuration.parse(sampleRetention) ?? .seconds(86_400))

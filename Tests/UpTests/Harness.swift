@@ -28,7 +28,7 @@ let cgroupMount: String = {
 /// The test programs of `examples/` (built once, the first time one is asked for).
 let examplesBinaries: String = {
     let directory = projectRoot + "/examples/bin"
-    let programs = ["hello-http", "crasher", "memhog", "spin", "forkbomb", "doublefork", "ignoreterm", "logspam", "notify"]
+    let programs = ["hello-http", "crasher", "memhog", "spin", "forkbomb", "doublefork", "ignoreterm", "logspam", "notify", "probe"]
     if !programs.allSatisfy({ FileManager.default.isExecutableFile(atPath: directory + "/" + $0) }) {
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -3,7 +3,7 @@
  *
  * The parent (Swift) prepares everything: the resolved program path, argv and envp as C
  * arrays, the cgroup leaf's directory fd, the standard descriptors, the resource limits, and
- * (later) the confinement. The child only makes system calls, in a fixed order, and never
+ * the confinement. The child only makes system calls, in a fixed order, and never
  * allocates: after clone3/fork in a multi-threaded parent, malloc's locks may be held by
  * threads that do not exist in the child.
  */
@@ -21,7 +21,8 @@ typedef enum {
     CSPAWN_STAGE_DIRECTORY = 5,   /* chdir                                                  */
     CSPAWN_STAGE_RLIMITS = 6,     /* setrlimit                                              */
     CSPAWN_STAGE_OOM_SCORE = 7,   /* /proc/self/oom_score_adj                               */
-    CSPAWN_STAGE_CONFINEMENT = 8, /* user, capabilities, no_new_privs, seccomp (issue 6)    */
+    CSPAWN_STAGE_CONFINEMENT = 8, /* user, capabilities, no_new_privs, seccomp: the report's
+                                     error is errno | (cspawn_confinement_step << 16)        */
     CSPAWN_STAGE_EXEC = 9         /* execve                                                 */
 } cspawn_stage;
 
@@ -31,9 +32,48 @@ typedef struct {
     unsigned long long hard;
 } cspawn_rlimit;
 
-/* The confinement slot: decided in the parent, applied by the child after the oom score and
- * before execve. Filled in by a later change; a NULL pointer means "no confinement". */
-typedef struct cspawn_confinement cspawn_confinement;
+/* Which step of the confinement failed (the high half of a CONFINEMENT report's error). */
+typedef enum {
+    CSPAWN_CONFINE_GROUPS = 1,        /* setgroups                                              */
+    CSPAWN_CONFINE_GID = 2,           /* setresgid                                              */
+    CSPAWN_CONFINE_KEEP_CAPS = 3,     /* prctl(PR_SET_KEEPCAPS)                                 */
+    CSPAWN_CONFINE_UID = 4,           /* setresuid                                              */
+    CSPAWN_CONFINE_BOUNDING = 5,      /* prctl(PR_CAPBSET_DROP)                                 */
+    CSPAWN_CONFINE_CAPABILITIES = 6,  /* capget/capset                                          */
+    CSPAWN_CONFINE_AMBIENT = 7,       /* prctl(PR_CAP_AMBIENT)                                  */
+    CSPAWN_CONFINE_NO_NEW_PRIVS = 8,  /* prctl(PR_SET_NO_NEW_PRIVS)                             */
+    CSPAWN_CONFINE_SECCOMP = 9        /* seccomp(SECCOMP_SET_MODE_FILTER)                       */
+} cspawn_confinement_step;
+
+/* The confinement slot: decided in the parent (users resolved, capability masks computed, the
+ * seccomp filter compiled), applied by the child after the oom score and before execve, in
+ * this order:
+ *
+ *   setgroups → setresgid → PR_SET_KEEPCAPS, setresuid → bounding set → capset →
+ *   ambient raise → PR_SET_NO_NEW_PRIVS → seccomp(SECCOMP_SET_MODE_FILTER) → execve
+ *
+ * Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the steps before it
+ * drop: the filter is then installed first, while the child still has berth's capabilities
+ * (runc, crun and minijail do the same), so it must allow setgroups, setresgid, setresuid,
+ * prctl, capget and capset (berth's built-in profile does). A NULL confinement means none. */
+typedef struct cspawn_confinement {
+    int set_identity;               /* 1: setgroups, setresgid, setresuid to the ids below     */
+    unsigned int uid;
+    unsigned int gid;
+    const unsigned int *groups;     /* supplementary groups (gid_t); none: count 0            */
+    int group_count;
+    int drop_bounding;              /* 1: PR_CAPBSET_DROP every capability not in bounding   */
+    int last_capability;            /* /proc/sys/kernel/cap_last_cap, read by the parent      */
+    unsigned long long bounding;    /* capability masks: bit N = capability N                */
+    unsigned long long permitted;
+    unsigned long long effective;
+    unsigned long long inheritable;
+    unsigned long long ambient;     /* raised with PR_CAP_AMBIENT after capset               */
+    int no_new_privileges;          /* 1: PR_SET_NO_NEW_PRIVS                                */
+    const void *filter;             /* struct sock_filter[] (8 bytes each), or NULL: none    */
+    unsigned short filter_length;   /* instructions                                         */
+    unsigned int filter_flags;      /* SECCOMP_FILTER_FLAG_*; EINVAL retries with 0 (crun)   */
+} cspawn_confinement;
 
 typedef struct {
     const char *path;               /* absolute path of the program                         */

@@ -4,14 +4,16 @@ import Glibc
 import StackFile
 
 /// A `healthcheck` test run as a process: `CMD` runs the program, `CMD-SHELL` runs
-/// `/bin/sh -c`. It runs in the service's own leaf, with its environment and working
-/// directory, so that it counts against the service's budget as it does in a container.
+/// `/bin/sh -c`. It runs in the service's own leaf, with its environment, working directory,
+/// user, capabilities and seccomp filter, so that it counts against the service's budget and
+/// can do no more than the service, as in a container.
 final class ExecProbe {
     private let executable: String
     private let arguments: [String]
     private let environment: [String: String]
     private let workingDirectory: String
     private let leaf: CgroupLeaf?
+    private let confinement: ConfinementPlan?
     private let loop: EventLoop
     private weak var children: ChildReaper?
 
@@ -24,12 +26,13 @@ final class ExecProbe {
     private var completion: ((Int32, String) -> Void)?
 
     init(executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
-         leaf: CgroupLeaf?, loop: EventLoop, children: ChildReaper) {
+         leaf: CgroupLeaf?, confinement: ConfinementPlan?, loop: EventLoop, children: ChildReaper) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.leaf = leaf
+        self.confinement = confinement
         self.loop = loop
         self.children = children
     }
@@ -48,7 +51,7 @@ final class ExecProbe {
         defer { if let directory { close(directory) } }
         let request = SpawnRequest(executable: executable, arguments: arguments, environment: environment,
                                    workingDirectory: workingDirectory, cgroupDirectory: directory,
-                                   standardOutput: fds[1], standardError: fds[1])
+                                   standardOutput: fds[1], standardError: fds[1], confinement: confinement)
         let process: SpawnedProcess
         do {
             process = try Spawner.spawn(request)

@@ -1,4 +1,5 @@
 import CSpawn
+import Confinement
 import Glibc
 
 /// One `setrlimit` applied in the child before exec.
@@ -40,6 +41,9 @@ public struct SpawnRequest: Sendable {
     public var resourceLimits: [ResourceLimit]
     /// -1000...1000, written to /proc/self/oom_score_adj in the child; nil: inherited.
     public var oomScoreAdjust: Int?
+    /// User, capabilities, no_new_privs and seccomp filter, applied last before exec; nil:
+    /// the child keeps berth's.
+    public var confinement: ConfinementPlan?
 
     public init(
         executable: String,
@@ -52,7 +56,8 @@ public struct SpawnRequest: Sendable {
         standardError: Int32? = nil,
         keepDescriptor: Int32? = nil,
         resourceLimits: [ResourceLimit] = [],
-        oomScoreAdjust: Int? = nil
+        oomScoreAdjust: Int? = nil,
+        confinement: ConfinementPlan? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -65,6 +70,7 @@ public struct SpawnRequest: Sendable {
         self.keepDescriptor = keepDescriptor
         self.resourceLimits = resourceLimits
         self.oomScoreAdjust = oomScoreAdjust
+        self.confinement = confinement
     }
 }
 
@@ -86,6 +92,35 @@ public enum ExecOutcome: Equatable, Sendable {
     case executed
     /// The child failed at `stage` and exits with status 127.
     case failed(stage: SpawnStage, errno: Int32)
+    /// The child failed at one step of its confinement (stage `confinement`) and exits with 127.
+    case failedConfinement(step: ConfinementStep, errno: Int32)
+}
+
+/// The steps of the confinement stage; the `cspawn_confinement_step` values.
+public enum ConfinementStep: Int32, Sendable, CustomStringConvertible {
+    case groups = 1
+    case gid = 2
+    case keepCapabilities = 3
+    case uid = 4
+    case boundingSet = 5
+    case capabilities = 6
+    case ambient = 7
+    case noNewPrivileges = 8
+    case seccomp = 9
+
+    public var description: String {
+        switch self {
+        case .groups: "setgroups"
+        case .gid: "setresgid"
+        case .keepCapabilities: "prctl(PR_SET_KEEPCAPS)"
+        case .uid: "setresuid"
+        case .boundingSet: "drop the capability bounding set"
+        case .capabilities: "capset"
+        case .ambient: "raise ambient capabilities"
+        case .noNewPrivileges: "prctl(PR_SET_NO_NEW_PRIVS)"
+        case .seccomp: "install the seccomp filter"
+        }
+    }
 }
 
 /// Where a child failed before (or at) execve; the `cspawn_stage` values.
@@ -160,12 +195,18 @@ public enum Spawner {
         let limits = request.resourceLimits.map {
             cspawn_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard)
         }
+        let plan = request.confinement
+        let groups = plan?.identity?.groups ?? []
+        let filter = plan?.seccomp?.filter ?? []
 
         var result = cspawn_result()
         var step: Int32 = 0
         let status = request.executable.withCString { path in
             request.workingDirectory.withCString { directory in
                 limits.withUnsafeBufferPointer { limits in
+                groups.withUnsafeBufferPointer { groups in
+                filter.withUnsafeBytes { filter in
+                    var confinement = plan.map { Self.confinement($0, groups: groups, filter: filter) } ?? cspawn_confinement()
                     var c = cspawn_request()
                     c.path = path
                     c.argv = UnsafePointer(argv.pointers)
@@ -180,8 +221,12 @@ public enum Spawner {
                     c.rlimit_count = Int32(limits.count)
                     c.set_oom_score_adj = request.oomScoreAdjust == nil ? 0 : 1
                     c.oom_score_adj = Int32(request.oomScoreAdjust ?? 0)
-                    c.confinement = nil
-                    return cspawn_start_detailed(&c, &result, &step)
+                    return withUnsafePointer(to: &confinement) { pointer in
+                        c.confinement = plan == nil ? nil : pointer
+                        return cspawn_start_detailed(&c, &result, &step)
+                    }
+                }
+                }
                 }
             }
         }
@@ -195,6 +240,34 @@ public enum Spawner {
         }
         return SpawnedProcess(
             pid: result.pid, reportDescriptor: result.report_fd, placedByClone3: result.placed_by_clone3 != 0)
+    }
+
+    /// The C form of a plan; `groups` and `filter` must outlive the spawn.
+    private static func confinement(_ plan: ConfinementPlan, groups: UnsafeBufferPointer<UInt32>,
+                                    filter: UnsafeRawBufferPointer) -> cspawn_confinement {
+        var c = cspawn_confinement()
+        if let identity = plan.identity {
+            c.set_identity = 1
+            c.uid = identity.uid
+            c.gid = identity.gid
+            c.groups = groups.baseAddress
+            c.group_count = Int32(groups.count)
+        }
+        let sets = plan.capabilities
+        c.drop_bounding = plan.dropsBoundingSet ? 1 : 0
+        c.last_capability = Int32(plan.lastCapability)
+        c.bounding = sets.bounding.mask
+        c.permitted = sets.permitted.mask
+        c.effective = sets.effective.mask
+        c.inheritable = sets.inheritable.mask
+        c.ambient = sets.ambient.mask
+        c.no_new_privileges = plan.noNewPrivileges ? 1 : 0
+        if let program = plan.seccomp, !filter.isEmpty {
+            c.filter = filter.baseAddress
+            c.filter_length = UInt16(program.instructionCount)
+            c.filter_flags = program.flags.rawValue
+        }
+        return c
     }
 
     /// Non-blocking read of the report pipe: `.pending` when nothing arrived yet (EAGAIN),
@@ -217,7 +290,12 @@ public enum Spawner {
             if count == 0 { return .executed }
             // Reports are written with one write of less than PIPE_BUF bytes: never partial.
             guard count == size else { return .failed(stage: .exec, errno: EIO) }
-            return .failed(stage: SpawnStage(rawValue: report.stage) ?? .exec, errno: report.error)
+            let stage = SpawnStage(rawValue: report.stage) ?? .exec
+            // A confinement report carries its step above the errno (cspawn.h).
+            if stage == .confinement, let step = ConfinementStep(rawValue: report.error >> 16) {
+                return .failedConfinement(step: step, errno: report.error & 0xffff)
+            }
+            return .failed(stage: stage, errno: report.error)
         }
     }
 
@@ -249,6 +327,14 @@ public enum Spawner {
         guard request.resourceLimits.count <= Int(Int32.max) else {
             throw .invalidRequest("too many resource limits")
         }
+        if let plan = request.confinement {
+            if let groups = plan.identity?.groups, groups.count > 65536 {
+                throw .invalidRequest("\(groups.count) supplementary groups: the kernel takes at most 65536")
+            }
+            if let program = plan.seccomp, program.instructionCount > 4096 || program.filter.count % 8 != 0 {
+                throw .invalidRequest("the seccomp filter has \(program.instructionCount) instructions: the kernel takes at most 4096")
+            }
+        }
     }
 }
 
@@ -268,6 +354,12 @@ public enum SpawnFailure {
         default:
             return "\(service): start \(quoted(executable)): \(stage): \(errorText(code))"
         }
+    }
+
+    /// A failed confinement step, for example
+    /// `web: start "/usr/sbin/nginx": confinement: setresuid: Operation not permitted`.
+    public static func message(service: String, executable: String, step: ConfinementStep, errno code: Int32) -> String {
+        "\(service): start \(quoted(executable)): confinement: \(step): \(errorText(code))"
     }
 
     /// A parent-side failure, for example `web: start "/usr/bin/gunicorn": fork: Resource temporarily unavailable`.

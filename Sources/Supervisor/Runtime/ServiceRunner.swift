@@ -14,6 +14,8 @@ final class ServiceRunner {
     let limits: [LimitSetting]
     /// Limits written in the stack that this host does not enforce (`--allow-unenforced`).
     let unenforced: [LimitSetting]
+    /// User, capabilities, no_new_privs and seccomp filter: planned once, applied at each start.
+    let confinement: ConfinementPlan?
     /// `cgroup.kill` was written to the leaf since it was made. On some kernels (6.18 here) a
     /// `clone3(CLONE_INTO_CGROUP)` into such a cgroup is killed at birth, so a killed leaf is
     /// made again before the next start.
@@ -57,12 +59,13 @@ final class ServiceRunner {
     }
 
     init(service: Service, program: Program, leaf: CgroupLeaf?, limits: [LimitSetting], unenforced: [LimitSetting],
-         health: HealthChecker?, environment: RunEnvironment) {
+         confinement: ConfinementPlan?, health: HealthChecker?, environment: RunEnvironment) {
         self.service = service
         self.program = program
         self.leaf = leaf
         self.limits = limits
         self.unenforced = unenforced
+        self.confinement = confinement
         self.health = health
         self.environment = environment
         lifecycle = ServiceLifecycle(policy: service.restart, stopSignal: service.stopSignal,
@@ -260,7 +263,8 @@ final class ServiceRunner {
             executable: program.executable, arguments: program.arguments, environment: program.environment,
             workingDirectory: service.workingDirectory, cgroupDirectory: cgroupDirectory,
             standardInput: nil, standardOutput: pipes.stdout, standardError: pipes.stderr,
-            resourceLimits: service.ulimits.map(ResourceLimit.init), oomScoreAdjust: service.oomScoreAdjust
+            resourceLimits: service.ulimits.map(ResourceLimit.init), oomScoreAdjust: service.oomScoreAdjust,
+            confinement: confinement
         )
         let process: SpawnedProcess
         do {
@@ -305,6 +309,11 @@ final class ServiceRunner {
         case let .failed(stage, code):
             let message = SpawnFailure.message(service: name, executable: program.executable,
                                                workingDirectory: service.workingDirectory, stage: stage, errno: code)
+            environment.announce("error: \(message)")
+            endRun(kind: "exec_failed", exitCode: 127, signal: nil, detail: message)
+            send(.spawnFailed(message))
+        case let .failedConfinement(step, code):
+            let message = SpawnFailure.message(service: name, executable: program.executable, step: step, errno: code)
             environment.announce("error: \(message)")
             endRun(kind: "exec_failed", exitCode: 127, signal: nil, detail: message)
             send(.spawnFailed(message))

@@ -31,10 +31,13 @@ public final class Supervisor {
         public var waitTimeout: Duration = .seconds(60)
         /// `up --sample-interval`, `--sample-retention`.
         public var sampling = SamplingPolicy()
+        /// Plans each service's user, capabilities, no_new_privs and seccomp filter (tests give
+        /// it their own user database).
+        public var confinement: ConfinementPlanner
 
         public init(stateDirectory: StateDirectory, allowUnenforced: Bool = false, echoServiceOutput: Bool = false,
                     color: Bool = false, isPID1: Bool = false, environment: [String: String] = [:],
-                    cgroupMount: String = "/sys/fs/cgroup") {
+                    cgroupMount: String = "/sys/fs/cgroup", confinement: ConfinementPlanner = ConfinementPlanner()) {
             self.stateDirectory = stateDirectory
             self.allowUnenforced = allowUnenforced
             self.echoServiceOutput = echoServiceOutput
@@ -42,6 +45,7 @@ public final class Supervisor {
             self.isPID1 = isPID1
             self.environment = environment
             self.cgroupMount = cgroupMount
+            self.confinement = confinement
         }
     }
 
@@ -181,15 +185,26 @@ public final class Supervisor {
             }
             let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
             let leaf = tree?.leaf(named: name)
+            // Once per service spec: the filter is compiled here and every start reuses it.
+            let confinement: ConfinementPlan?
+            do {
+                let planned = try options.confinement.plan(for: service)
+                confinement = planned.plan
+                for warning in planned.warnings { environment.announce("warning: \(name): \(warning)") }
+            } catch {
+                problems.append("\(name): \(error)")
+                continue
+            }
             let health: HealthChecker?
-            switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, loop: loop, reaper: self) {
+            switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, confinement: confinement,
+                                    loop: loop, reaper: self) {
             case let .success(probe): health = probe
             case let .failure(problem):
                 problems.append("\(name): health check: \(problem)")
                 health = nil
             }
             let runner = ServiceRunner(service: service, program: program, leaf: leaf, limits: enforced,
-                                       unenforced: refused, health: health, environment: environment)
+                                       unenforced: refused, confinement: confinement, health: health, environment: environment)
             if service.berth.notify {
                 try? FileManager.default.createDirectory(atPath: options.stateDirectory.path + "/notify", withIntermediateDirectories: true)
                 if !runner.listenForNotifications(at: notifyPath) {
@@ -226,7 +241,8 @@ public final class Supervisor {
     /// The service's `healthcheck` as an exec probe, or its `x-berth.probe` as a native one;
     /// programs and addresses are resolved here, before anything starts.
     private static func healthProbe(for service: Service, environment: [String: String], leaf: CgroupLeaf?,
-                                    loop: EventLoop, reaper: ChildReaper) -> Result<HealthChecker?, ProbeProblem> {
+                                    confinement: ConfinementPlan?, loop: EventLoop,
+                                    reaper: ChildReaper) -> Result<HealthChecker?, ProbeProblem> {
         if let check = service.healthcheck {
             let arguments: [String]
             switch check.test {
@@ -236,7 +252,8 @@ public final class Supervisor {
             switch ExecutableResolver.resolve(arguments[0], path: environment["PATH"], workingDirectory: service.workingDirectory) {
             case let .success(executable):
                 let probe = ExecProbe(executable: executable, arguments: arguments, environment: environment,
-                                      workingDirectory: service.workingDirectory, leaf: leaf, loop: loop, children: reaper)
+                                      workingDirectory: service.workingDirectory, leaf: leaf, confinement: confinement,
+                                      loop: loop, children: reaper)
                 return .success(HealthChecker(timing: check.timing, probe: .exec(probe), loop: loop))
             case let .failure(error):
                 return .failure(ProbeProblem(description: "exec \(error)"))
