@@ -35,6 +35,8 @@ SCENARIOS = VM / "scenarios"
 OUT = VM / "out"
 BERTH = ROOT / ".build" / "release" / "berth"
 EXAMPLES = ROOT / "examples" / "bin"
+# Shared fixtures next to the repository (Docker's seccomp profile, read in place).
+FIXTURES = ROOT.parent / "shared" / "fixtures"
 BUSYBOX = Path("/bin/busybox")
 SQLITE3 = Path("/usr/bin/sqlite3")
 
@@ -61,6 +63,9 @@ class Group:
     examples: list
     expected: dict  # scenario -> [check names]
     timeout: int  # seconds from qemu start to power-off
+    # More files for the guest: (path in the guest, source on the host, mode). The group's
+    # directory's etc/ and profiles/ go to /etc and /profiles by themselves.
+    files: tuple = ()
 
 
 GROUPS = [
@@ -91,6 +96,21 @@ GROUPS = [
                      "ended_cleanly", "leaf_empty_after_stop"],
         },
         timeout=200,
+    ),
+    Group(
+        name="confinement",
+        examples=["probe"],
+        expected={
+            "confinement": ["builtin_profile", "docker_profile", "unconfined", "errno_profiles", "kill_process",
+                            "root_capabilities", "dropped_capabilities", "nonroot_ambient", "port80",
+                            "setuid_under_no_new_privs"],
+        },
+        timeout=200,
+        files=(
+            ("profiles/docker-default.json", FIXTURES / "seccomp" / "docker-default.json", 0o644),
+            # The probe again, setuid root (the archive's files belong to root).
+            ("bin/setuid-probe", EXAMPLES / "probe", 0o4755),
+        ),
     ),
 ]
 
@@ -197,6 +217,11 @@ def group_archive(group):
         archive.copy(script, f"checks/{script.name}")
     for program in group.examples:
         archive.copy(EXAMPLES / program, f"bin/{program}")
+    for subdirectory in ["etc", "profiles"]:
+        for path in sorted((directory / subdirectory).glob("*")) if (directory / subdirectory).is_dir() else []:
+            archive.copy(path, f"{subdirectory}/{path.name}", mode=0o644)
+    for guest, source, mode in group.files:
+        archive.copy(source, guest, mode=mode)
     return archive.gzip()
 
 
