@@ -10,11 +10,11 @@ DEMO_SECONDS ?= 20
 # tests), reference tools for the benchmarks, a Prometheus parser for tests, and the VM suite's
 # machine (qemu, Debian's kernel, a static busybox, cpio, the sqlite3 CLI for its checkers).
 PACKAGES := build-essential libsqlite3-dev libseccomp-dev libcap-dev time curl python3 python3-prometheus-client \
-            hyperfine docker-compose \
+            hyperfine docker-compose crun bubblewrap \
             qemu-system-x86 linux-image-amd64 busybox-static cpio sqlite3 \
             supervisor s6
 
-.PHONY: all setup build release examples test test-vm demo bench-config bench-run bench-health clean
+.PHONY: all setup build release examples test test-vm demo bench-config bench-run bench-health bench-spawn clean
 
 all: build
 
@@ -72,6 +72,12 @@ bench-run: setup release examples
 ## and CMD curl probes one after the other in one run (root; ~2.5 minutes)
 bench-health: setup release examples
 	@Benchmarks/health/run.sh
+
+## bench-spawn: spawn latency with full confinement (leaf, seccomp, capabilities, user) next to
+## the bare spawn, `crun run` of a minimal bundle and bwrap, in one run (root)
+bench-spawn: setup
+	$(SWIFT) build -c release --static-swift-stdlib --product berth-bench-spawn
+	@Benchmarks/spawn/run.sh
 
 clean:
 	$(SWIFT) package clean

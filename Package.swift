@@ -51,7 +51,7 @@ let package = Package(
         // Parse, interpolate, merge, validate and normalize stack files. Pure but for reading files.
         .target(name: "StackFile", dependencies: [.product(name: "Yams", package: "Yams")]),
 
-        .executableTarget(name: "berth-bench-spawn", dependencies: ["Supervisor", "Confinement"], path: "Benchmarks/SpawnBench"),
+        .executableTarget(name: "berth-bench-spawn", dependencies: ["Supervisor", "Confinement", "StackFile"], path: "Benchmarks/SpawnBench"),
 
         .testTarget(name: "StackFileTests", dependencies: ["StackFile"], exclude: ["Malformed", "Golden"]),
         .testTarget(name: "BudgetTests", dependencies: ["Budget", "StackFile"]),

@@ -1,5 +1,6 @@
 // berth-bench-spawn: how long berth's spawn primitive takes to start /bin/true in a cgroup v2
-// leaf, with anchors measured in the same run. Part of `make bench-run` (Benchmarks/run/run.sh).
+// leaf, with anchors measured in the same run. Part of `make bench-run` (Benchmarks/run/run.sh);
+// with --confinement, `make bench-spawn` (Benchmarks/spawn/run.sh): see "Confinement" below.
 //
 // Each series spawns /bin/true --count times (after --warmup unrecorded spawns), one at a time:
 //
@@ -27,12 +28,33 @@
 // Then a kernel check: one more leaf gets `1` written to cgroup.kill while empty, and /bin/true
 // is spawned into it with clone3 and with the fork fallback; how each child ended is reported.
 //
+// Confinement (--confinement): the same spawn into the leaf (clone3), bare and then confined
+// step by step, each child applying its plan before exec (ConfinementPlanner, as `berth up`):
+//
+//   bare                     no confinement (the leaf only)
+//   + caps + no_new_privs    root, Docker's 14 capabilities (bounding set dropped, capset),
+//                            PR_SET_NO_NEW_PRIVS; seccomp=unconfined
+//   + built-in seccomp       the same plus berth's built-in filter (compiled once, before)
+//   full (user nobody)       user nobody (setgroups, setresgid, setresuid), cap_add
+//                            NET_BIND_SERVICE (ambient), no_new_privs, built-in seccomp
+//   posix_spawn (anchor)     as above
+//   crun run (anchor)        `crun run` of a minimal bundle (--crun-bundle; /bin/true in a
+//                            busybox rootfs), posix_spawn'd, until it has exited and deleted the
+//                            container: the whole cost of a container start, --anchor-count times
+//   bwrap (anchor)           `bwrap` (--bwrap PATH) with its own pid, ipc and uts namespaces, /
+//                            read-only, /proc and /dev, running /bin/true, --anchor-count times
+// For the anchors only the reaped column means anything (posix_spawn returns once crun or bwrap
+// itself was executed, long before the container's program).
+//
 // Options: --count N (1000), --warmup N (20), --isolated N (30), --isolated-gap-ms MS (50),
 // --cgroup-root DIR (default <cgroup2 mount>/berth-bench-<pid>; created, and removed at the end),
-// --json FILE (raw samples and summary).
+// --json FILE (raw samples and summary); --confinement, --crun-bundle DIR, --crun-root DIR,
+// --crun PATH (crun), --crun-args "ARGS" (extra global crun arguments, space-separated),
+// --bwrap PATH, --anchor-count N (200).
 // Needs root (or a delegated cgroup2 subtree). Exit 0 when every series ran, 1 otherwise.
 import Confinement
 import Glibc
+import StackFile
 import Supervisor
 
 // MARK: - Options
@@ -44,6 +66,13 @@ struct Options {
     var isolatedGapMs = 50
     var cgroupRoot: String?
     var json: String?
+    var confinement = false
+    var crunBundle: String?
+    var crunRoot: String?
+    var crun = "crun"
+    var crunArguments: [String] = []
+    var bwrap: String?
+    var anchorCount = 200
 }
 
 /// One line on standard error (write(2): Swift 6 does not let us touch glibc's `stderr`).
@@ -76,16 +105,24 @@ func parseOptions() -> Options {
         case "--isolated-gap-ms": options.isolatedGapMs = Int(value(argument)) ?? -1
         case "--cgroup-root": options.cgroupRoot = value(argument)
         case "--json": options.json = value(argument)
+        case "--confinement": options.confinement = true
+        case "--crun-bundle": options.crunBundle = value(argument)
+        case "--crun-root": options.crunRoot = value(argument)
+        case "--crun": options.crun = value(argument)
+        case "--crun-args": options.crunArguments = value(argument).split(separator: " ").map(String.init)
+        case "--bwrap": options.bwrap = value(argument)
+        case "--anchor-count": options.anchorCount = Int(value(argument)) ?? 0
         case "-h", "--help":
             print("usage: berth-bench-spawn [--count N] [--warmup N] [--isolated N] [--isolated-gap-ms MS] "
-                + "[--cgroup-root DIR] [--json FILE]")
+                + "[--cgroup-root DIR] [--json FILE] [--confinement [--crun-bundle DIR --crun-root DIR] [--crun PATH] "
+                + "[--crun-args ARGS] [--bwrap PATH] [--anchor-count N]]")
             exit(0)
         default:
             printError("berth-bench-spawn: unknown argument \(argument)\n")
             exit(2)
         }
     }
-    if options.count < 1 || options.warmup < 0 || options.isolated < 0 || options.isolatedGapMs < 0 {
+    if options.count < 1 || options.warmup < 0 || options.isolated < 0 || options.isolatedGapMs < 0 || options.anchorCount < 1 {
         printError("berth-bench-spawn: --count must be >= 1, --warmup, --isolated and --isolated-gap-ms >= 0\n")
         exit(2)
     }
@@ -129,19 +166,21 @@ struct Series {
     var label: String
     var exec: [UInt64] = []
     var reaped: [UInt64] = []
+    /// false for the anchors that run another program (crun, bwrap): their exec time is theirs.
+    var execMeaningful = true
 }
 
-let trueRequest = { (cgroup: Int32?) in
+let trueRequest = { (cgroup: Int32?, confinement: ConfinementPlan?) in
     SpawnRequest(executable: "/bin/true", arguments: ["true"], environment: ["PATH": "/usr/bin:/bin"],
-                 workingDirectory: "/", cgroupDirectory: cgroup)
+                 workingDirectory: "/", cgroupDirectory: cgroup, confinement: confinement)
 }
 
 /// `count` spawns through berth's Spawner, `gapMs` apart; `forceFork` sets CSPAWN_FORCE_FORK.
 func spawnerSeries(key: String, label: String, cgroup: Int32?, forceFork: Bool, expectClone3: Bool,
-                   count: Int, warmup: Int, gapMs: Int = 0) -> Series {
+                   count: Int, warmup: Int, gapMs: Int = 0, confinement: ConfinementPlan? = nil) -> Series {
     if forceFork { setenv("CSPAWN_FORCE_FORK", "1", 1) } else { unsetenv("CSPAWN_FORCE_FORK") }
     defer { unsetenv("CSPAWN_FORCE_FORK") }
-    let request = trueRequest(cgroup)
+    let request = trueRequest(cgroup, confinement)
     var series = Series(key: key, label: label)
     series.exec.reserveCapacity(count)
     series.reaped.reserveCapacity(count)
@@ -195,6 +234,49 @@ func posixSpawnSeries(key: String, label: String, count: Int, warmup: Int, gapMs
     return series
 }
 
+/// `count` runs of another program to completion (crun, bwrap), posix_spawn'd and reaped; the
+/// arguments for run `index` come from `arguments`.
+func commandSeries(key: String, label: String, executable: String, count: Int, warmup: Int,
+                   arguments: (Int) -> [String]) -> Series {
+    var series = Series(key: key, label: label, execMeaningful: false)
+    let environment: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+    defer { for pointer in environment { free(pointer) } }
+    for index in 0..<(warmup + count) {
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments(index).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let start = now()
+        let code = posix_spawnp(&pid, executable, nil, nil, argv, environment)
+        let executed = now()
+        guard code == 0 else { fail("\(label): posix_spawn \(executable): \(String(cString: strerror(code)))") }
+        let status = reap(pid)
+        let reaped = now()
+        guard status == 0 else { fail("\(label): \(arguments(index).joined(separator: " ")) \(describe(status))") }
+        if index >= warmup {
+            series.exec.append(executed - start)
+            series.reaped.append(reaped - start)
+        }
+    }
+    return series
+}
+
+/// The plans `--confinement` measures, made as `berth up` makes them.
+func confinementPlans() -> (capabilities: ConfinementPlan, seccomp: ConfinementPlan, full: ConfinementPlan) {
+    let planner = ConfinementPlanner()
+    func plan(_ configure: (inout Service) -> Void) -> ConfinementPlan {
+        var service = Service(name: "bench")
+        service.command = ["/bin/true"]
+        configure(&service)
+        do {
+            return try planner.plan(for: service).plan
+        } catch {
+            fail("cannot plan the confinement: \(error)")
+        }
+    }
+    return (plan { $0.security.seccomp = .unconfined }, plan { _ in },
+            plan { $0.user = "nobody"; $0.security.capAdd = ["NET_BIND_SERVICE"] })
+}
+
 /// Writes `1` to an empty leaf's cgroup.kill, then spawns /bin/true into it: how did it end?
 func killedLeafCheck(root: String) -> (clone3: String, fork: String) {
     let leaf = CgroupLeaf(name: "killed", path: root + "/killed")
@@ -220,7 +302,7 @@ func killedLeafCheck(root: String) -> (clone3: String, fork: String) {
     for forceFork in [false, true] {
         if forceFork { setenv("CSPAWN_FORCE_FORK", "1", 1) } else { unsetenv("CSPAWN_FORCE_FORK") }
         do {
-            let process = try Spawner.spawn(trueRequest(fd))
+            let process = try Spawner.spawn(trueRequest(fd, nil))
             _ = awaitExec(process.reportDescriptor)
             results.append(describe(reap(process.pid)))
         } catch {
@@ -303,7 +385,36 @@ do {
     fail("cannot open \(leaf.path): \(error)")
 }
 
-var all = [
+var all: [Series] = []
+if options.confinement {
+    let plans = confinementPlans()
+    let (count, warmup) = (options.count, options.warmup)
+    all.append(spawnerSeries(key: "bare", label: "leaf (clone3), bare", cgroup: leafDescriptor, forceFork: false,
+                             expectClone3: true, count: count, warmup: warmup))
+    all.append(spawnerSeries(key: "capabilities", label: "  + caps + no_new_privs", cgroup: leafDescriptor,
+                             forceFork: false, expectClone3: true, count: count, warmup: warmup,
+                             confinement: plans.capabilities))
+    all.append(spawnerSeries(key: "seccomp", label: "  + built-in seccomp", cgroup: leafDescriptor, forceFork: false,
+                             expectClone3: true, count: count, warmup: warmup, confinement: plans.seccomp))
+    all.append(spawnerSeries(key: "full", label: "  full: + user nobody, ambient cap", cgroup: leafDescriptor,
+                             forceFork: false, expectClone3: true, count: count, warmup: warmup, confinement: plans.full))
+    all.append(posixSpawnSeries(key: "posix_spawn", label: "posix_spawn + waitpid (anchor)", count: count, warmup: warmup))
+    if let bundle = options.crunBundle, let root = options.crunRoot {
+        let prefix = "berth-bench-\(getpid())-"
+        all.append(commandSeries(key: "crun", label: "crun run, minimal bundle (anchor)", executable: options.crun,
+                                 count: options.anchorCount, warmup: 3) { index in
+            ["crun"] + options.crunArguments + ["--root", root, "run", "--bundle", bundle, prefix + String(index)]
+        })
+    }
+    if let bwrap = options.bwrap {
+        all.append(commandSeries(key: "bwrap", label: "bwrap /bin/true (anchor)", executable: bwrap,
+                                 count: options.anchorCount, warmup: 3) { _ in
+            ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--unshare-ipc",
+             "--unshare-uts", "--die-with-parent", "/bin/true"]
+        })
+    }
+} else {
+all = [
     spawnerSeries(key: "leaf_clone3", label: "Spawner, leaf (clone3)", cgroup: leafDescriptor, forceFork: false,
                   expectClone3: true, count: options.count, warmup: options.warmup),
     spawnerSeries(key: "leaf_fork", label: "Spawner, leaf (fork fallback)", cgroup: leafDescriptor, forceFork: true,
@@ -324,18 +435,33 @@ if options.isolated > 0 {
     all.append(posixSpawnSeries(key: "posix_spawn_isolated", label: "posix_spawn + waitpid, isolated",
                                 count: n, warmup: 2, gapMs: gap))
 }
+}
 close(leafDescriptor)
 let check = killedLeafCheck(root: root)
 try? leaf.remove()
 try? base.remove()
 
-print("spawn of /bin/true, \(options.count) each after \(options.warmup) warm-up (isolated: \(options.isolated), "
-    + "\(options.isolatedGapMs) ms apart), µs:")
+if options.confinement {
+    print("spawn of /bin/true into a cgroup leaf, \(options.count) each after \(options.warmup) warm-up "
+        + "(anchors crun and bwrap: \(options.anchorCount) each), µs:")
+} else {
+    print("spawn of /bin/true, \(options.count) each after \(options.warmup) warm-up (isolated: \(options.isolated), "
+        + "\(options.isolatedGapMs) ms apart), µs:")
+}
 print(padded("", 40) + "  exec median       p99  reap median       p99")
 for item in all {
     let exec = stats(item.exec), reaped = stats(item.reaped)
-    print(padded(item.label, 40) + microseconds(exec.median) + " " + microseconds(exec.p99) + "    "
-        + microseconds(reaped.median) + " " + microseconds(reaped.p99))
+    let execText = item.execMeaningful ? microseconds(exec.median) + " " + microseconds(exec.p99)
+        : padded("", 9 - 1) + "-" + padded("", 9 - 1) + " -"
+    print(padded(item.label, 40) + execText + "    " + microseconds(reaped.median) + " " + microseconds(reaped.p99))
+}
+if options.confinement, let bare = all.first(where: { $0.key == "bare" }), let full = all.first(where: { $0.key == "full" }) {
+    let added = (stats(full.exec).median - stats(bare.exec).median) / 1000
+    print("confinement adds \(Int(added.rounded())) µs to the median spawn→exec (goal: under 1000 µs)")
+    if let crun = all.first(where: { $0.key == "crun" }) {
+        let ratio = stats(full.reaped).median / stats(crun.reaped).median
+        print("berth's confined spawn→reaped is \((ratio * 1000).rounded() / 1000) of crun run's (goal: under 0.1)")
+    }
 }
 print("after `1` > cgroup.kill of an empty leaf: clone3 child \(check.clone3); fork-fallback child \(check.fork)")
 if let path = options.json { writeJSON(path, series: all, check: check, root: root, options: options) }

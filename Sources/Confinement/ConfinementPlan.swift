@@ -65,12 +65,16 @@ public struct ConfinementPlan: Equatable, Sendable {
 public enum ConfinementError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `user` cannot be resolved.
     case user(String, UserResolutionError)
+    /// A `user` is given, but berth lacks CAP_SETUID or CAP_SETGID to switch to it.
+    case cannotSwitchUser(String)
     /// The seccomp profile cannot be read, parsed or compiled.
     case seccomp(SeccompProfileError)
 
     public var description: String {
         switch self {
         case let .user(text, error): return "user \"\(text)\": \(error)"
+        case let .cannotSwitchUser(text):
+            return "user \"\(text)\": berth cannot switch users without CAP_SETUID and CAP_SETGID (run it as root)"
         case let .seccomp(error): return "seccomp profile \(error)"
         }
     }
@@ -127,6 +131,8 @@ public final class ConfinementPlanner: MachineChecks {
             } catch {
                 throw .user(text, error)
             }
+            let setuid = Capability.number(of: "SETUID") ?? 7, setgid = Capability.number(of: "SETGID") ?? 6
+            guard host.effective.contains(setuid), host.effective.contains(setgid) else { throw .cannotSwitchUser(text) }
         }
         let runsAsRoot = (identity?.uid ?? berthUID) == 0
         let security = service.security

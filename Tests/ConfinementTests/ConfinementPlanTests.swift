@@ -73,6 +73,18 @@ import StackFile
             == "user \"ghost\": no user \"ghost\" on this machine (create it, or give a numeric uid)")
     }
 
+    @Test func anUnprivilegedBerthCannotSwitchUsers() throws {
+        let unprivileged = ConfinementPlanner(users: Self.users, host: CapabilityHost(
+            lastCapability: 40, permitted: .empty, effective: .empty), berthUID: 1000)
+        #expect(throws: ConfinementError.cannotSwitchUser("web")) { try unprivileged.plan(for: service { $0.user = "web" }) }
+        #expect(ConfinementError.cannotSwitchUser("web").description
+            == "user \"web\": berth cannot switch users without CAP_SETUID and CAP_SETGID (run it as root)")
+        // Without `user` it runs as itself, with nothing to hand on and its bounding set untouched.
+        let plan = try unprivileged.plan(for: service()).plan
+        #expect(plan.capabilities.effective == .empty && plan.capabilities.bounding == .empty)
+        #expect(!plan.dropsBoundingSet)
+    }
+
     @Test func capabilitiesBerthLacksAreAWarning() throws {
         let limited = ConfinementPlanner(users: Self.users, host: CapabilityHost(
             lastCapability: 40, permitted: CapabilitySet(mask: 0x1fffeffffff), effective: CapabilitySet(mask: 0x1fffeffffff)),

@@ -216,6 +216,12 @@ struct ConfinementTests {
         #expect(privileged.status("NoNewPrivs") == "0", "\(privileged)")
         #expect(privileged.status("Seccomp") == "2", "\(privileged)")
         #expect(try run.waitForExit() == 0)
+        // The history says how each service was confined.
+        let confinement = try run.events(service: "web", kind: "confinement").map(\.detail)
+        #expect(confinement.count == 1)
+        #expect(confinement.first??.hasPrefix("user nobody (uid 65534, gid 65534, groups 65534); capabilities NET_BIND_SERVICE "
+            + "(ambient), bounding CHOWN,DAC_OVERRIDE,") == true, "\(confinement)")
+        #expect(confinement.first??.contains("; no_new_privs; seccomp builtin (") == true, "\(confinement)")
     }
 
     /// A setuid-root copy of the probe run as `nobody`: under no_new_privs (the default) it

@@ -28,6 +28,12 @@ final class RunEnvironment {
         logs.announce(Self.sentence(service: service, kind: kind, detail: detail), time: now)
     }
 
+    /// An event for the history only (`berth events`), too detailed for the terminal.
+    func remember(service: String?, kind: String, detail: String) {
+        history?.record(EventRecord(id: nil, time: WallClock.now, sessionID: sessionID, service: service, kind: kind,
+                                    detail: detail))
+    }
+
     func announce(_ line: String) {
         logs.announce(line, time: WallClock.now)
     }

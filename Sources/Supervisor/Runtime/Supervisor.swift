@@ -331,6 +331,10 @@ public final class Supervisor {
         }
         environment.record(service: nil, kind: "up", detail: "starting stack \(stack.name): \(runners.count) services"
             + (tree.map { " in \($0.root) (\($0.placement.rawValue), \($0.mode) cgroups)" } ?? " without cgroups"))
+        // How each service is confined, as resolved (user ids, capability sets, filter).
+        for runner in runners {
+            if let plan = runner.confinement { environment.remember(service: runner.name, kind: "confinement", detail: plan.summary) }
+        }
         startReadyServices()
         checkFinished()
         let sampler = UsageSampler(policy: options.sampling, loop: loop, environment: environment) { [unowned self] in
