@@ -40,7 +40,7 @@ public struct ConfinementPlan: Equatable, Sendable {
     }
 
     /// One line for the terminal and the history:
-    /// `user nobody (uid 65534, gid 65534, groups 65534); capabilities NET_BIND_SERVICE (ambient); no_new_privs; seccomp builtin (1012 instructions)`.
+    /// `user nobody (uid 65534, gid 65534, groups 65534); capabilities NET_BIND_SERVICE (ambient); no_new_privs; seccomp builtin (1238 instructions)`.
     public var summary: String {
         var parts: [String] = []
         parts.append("user " + (identity?.description ?? "as berth"))

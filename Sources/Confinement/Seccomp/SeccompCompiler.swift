@@ -56,6 +56,10 @@ private struct SeccompCompiler: ~Copyable {
                                       message: "libseccomp \(libseccompVersion) refused \(profile.defaultAction)")
         }
         self.context = context
+        // A binary tree of system-call numbers instead of libseccomp's default linear chain:
+        // with Docker-sized allowlists every system call the service makes is checked in a few
+        // comparisons, not hundreds. Unknown to libseccomp before 2.5; the default chain then.
+        _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_OPTIMIZE, 2)
     }
 
     deinit { seccomp_release(context) }
