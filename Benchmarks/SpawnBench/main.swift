@@ -10,7 +10,10 @@
 //   spawn → reaped           the same, then waitpid(2) returns (/bin/true ran and exited)
 //
 // Series:
-//   leaf (clone3)            what berth does: clone3(CLONE_INTO_CGROUP) into the leaf
+//   leaf (clone3)            what berth does: clone3(CLONE_INTO_CGROUP) into the leaf, on x86_64
+//                            with CLONE_VM|CLONE_VFORK (the child borrows berth's memory until
+//                            exec, as posix_spawn's does); elsewhere, or with CSPAWN_COPY_MEMORY=1
+//                            ("copying memory" rows), a copy of berth's page tables as fork makes
 //   leaf (fork fallback)     CSPAWN_FORCE_FORK=1: fork, the parent writes cgroup.procs, then exec
 //   no cgroup                Spawner.spawn without a leaf (plain fork)
 //   posix_spawn (anchor)     glibc posix_spawn + waitpid, no cgroup; posix_spawn returns after exec
@@ -29,7 +32,8 @@
 // is spawned into it with clone3 and with the fork fallback; how each child ended is reported.
 //
 // Confinement (--confinement): the same spawn into the leaf (clone3), bare and then confined
-// step by step, each child applying its plan before exec (ConfinementPlanner, as `berth up`):
+// step by step, each child applying its plan before exec (ConfinementPlanner, as `berth up`);
+// first bare and full with the copying clone3, for comparison:
 //
 //   bare                     no confinement (the leaf only)
 //   + caps + no_new_privs    root, Docker's 14 capabilities (bounding set dropped, capset),
@@ -177,9 +181,14 @@ let trueRequest = { (cgroup: Int32?, confinement: ConfinementPlan?) in
 
 /// `count` spawns through berth's Spawner, `gapMs` apart; `forceFork` sets CSPAWN_FORCE_FORK.
 func spawnerSeries(key: String, label: String, cgroup: Int32?, forceFork: Bool, expectClone3: Bool,
-                   count: Int, warmup: Int, gapMs: Int = 0, confinement: ConfinementPlan? = nil) -> Series {
+                   count: Int, warmup: Int, gapMs: Int = 0, confinement: ConfinementPlan? = nil,
+                   copyMemory: Bool = false) -> Series {
     if forceFork { setenv("CSPAWN_FORCE_FORK", "1", 1) } else { unsetenv("CSPAWN_FORCE_FORK") }
-    defer { unsetenv("CSPAWN_FORCE_FORK") }
+    if copyMemory { setenv("CSPAWN_COPY_MEMORY", "1", 1) } else { unsetenv("CSPAWN_COPY_MEMORY") }
+    defer {
+        unsetenv("CSPAWN_FORCE_FORK")
+        unsetenv("CSPAWN_COPY_MEMORY")
+    }
     let request = trueRequest(cgroup, confinement)
     var series = Series(key: key, label: label)
     series.exec.reserveCapacity(count)
@@ -389,6 +398,11 @@ var all: [Series] = []
 if options.confinement {
     let plans = confinementPlans()
     let (count, warmup) = (options.count, options.warmup)
+    all.append(spawnerSeries(key: "bare_copying", label: "leaf (clone3 copying memory), bare", cgroup: leafDescriptor,
+                             forceFork: false, expectClone3: true, count: count, warmup: warmup, copyMemory: true))
+    all.append(spawnerSeries(key: "full_copying", label: "  full, clone3 copying memory", cgroup: leafDescriptor,
+                             forceFork: false, expectClone3: true, count: count, warmup: warmup, confinement: plans.full,
+                             copyMemory: true))
     all.append(spawnerSeries(key: "bare", label: "leaf (clone3), bare", cgroup: leafDescriptor, forceFork: false,
                              expectClone3: true, count: count, warmup: warmup))
     all.append(spawnerSeries(key: "capabilities", label: "  + caps + no_new_privs", cgroup: leafDescriptor,

@@ -304,6 +304,21 @@ struct SpawnerTests {
         #expect(unifiedLine(run.stdout) == "0::" + leaf.relativePath)
     }
 
+    @Test("the copying clone3 (CSPAWN_COPY_MEMORY=1, other machines) places the child too", .enabled(if: CgroupLeaf.base != nil))
+    func copyingClone3PlacesTheChild() throws {
+        let leaf = try CgroupLeaf()
+        defer { leaf.remove() }
+        setenv("CSPAWN_COPY_MEMORY", "1", 1)
+        defer { unsetenv("CSPAWN_COPY_MEMORY") }
+        let run = try Run(SpawnRequest(
+            executable: "/bin/cat", arguments: ["cat", "/proc/self/cgroup"], cgroupDirectory: leaf.descriptor))
+        #expect(run.outcome == .executed)
+        #expect(run.placedByClone3)
+        #expect(unifiedLine(run.stdout) == "0::" + leaf.relativePath)
+        let missing = try Run(SpawnRequest(executable: "/nonexistent/program", arguments: ["program"], cgroupDirectory: leaf.descriptor))
+        #expect(missing.outcome == .failed(stage: .exec, errno: ENOENT))
+    }
+
     @Test("the fork fallback (CSPAWN_FORCE_FORK=1) places the child too", .enabled(if: CgroupLeaf.base != nil))
     func forkFallbackPlacesTheChild() throws {
         let leaf = try CgroupLeaf()
