@@ -21,7 +21,8 @@ struct NotifyTests {
                 depends_on:
                   boot: {condition: service_healthy}
             """, name: "notifyready")
-        try run.waitUntil("web to start", timeout: .seconds(20)) { try !run.runs("web").isEmpty }
+        // The history is written off the loop: wait for the event, not only the run's row.
+        try run.waitUntil("web to start", timeout: .seconds(20)) { try !run.events(service: "web", kind: "started").isEmpty }
         let events = try run.events().inRecordedOrder
         let status = events.index(of: "boot", "status") { $0 == "warming up" }
         let ready = events.index(of: "boot", "ready") { $0 == "READY=1" }
