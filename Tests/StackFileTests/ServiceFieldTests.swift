@@ -627,6 +627,16 @@ struct EnvironmentFieldTests {
         ])
     }
 
+    @Test func anEnvFileThatCannotBeReadSaysWhy() {
+        #expect(errors("""
+            web:
+              command: [/bin/web]
+              env_file: envdir
+            """, files: ["envdir/placeholder": ""]) == [
+            "compose.yaml:4:15: services.web.env_file: envdir: cannot be read: Is a directory",
+        ])
+    }
+
     @Test func environmentWinsOverEnvFile() throws {
         let web = try service("""
             web:

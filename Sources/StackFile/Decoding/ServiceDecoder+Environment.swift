@@ -83,9 +83,9 @@ extension ServiceDecoder {
         }
         let text: String
         do {
-            text = try String(contentsOfFile: file.path, encoding: .utf8)
+            text = try TextFile.read(file.path)
         } catch {
-            log.error(.unreadableFile(paths.display(file.path), reason: error.localizedDescription), at: file.node.location, path: file.keyPath)
+            log.error(.unreadableFile(paths.display(file.path), reason: error.reason), at: file.node.location, path: file.keyPath)
             return []
         }
         do {

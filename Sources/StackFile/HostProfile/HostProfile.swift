@@ -34,9 +34,9 @@ public struct HostProfile: Equatable, Sendable {
         }
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try TextFile.read(path)
         } catch {
-            throw StackError([Diagnostic(.error, .unreadableFile(name, reason: error.localizedDescription), at: nil, path: nil)])
+            throw StackError([Diagnostic(.error, .unreadableFile(name, reason: error.reason), at: nil, path: nil)])
         }
         guard let root = YAMLReader.parse(text, file: name, log: log), !log.hasErrors else { throw StackError(log.sortedEntries) }
         let context = DecodeContext(log: log, ignoreUnsupported: false, environment: [:])

@@ -125,9 +125,9 @@ final class LoadSession {
         }
         let text: String
         do {
-            text = try String(contentsOfFile: absolute, encoding: .utf8)
+            text = try TextFile.read(absolute)
         } catch {
-            log.error(.unreadableFile(name, reason: error.localizedDescription), at: reference, path: path)
+            log.error(.unreadableFile(name, reason: error.reason), at: reference, path: path)
             return nil
         }
         guard let parsed = YAMLReader.parse(text, file: name, log: log) else { return nil }
@@ -176,15 +176,17 @@ final class LoadSession {
                 continue
             }
             do {
-                let text = try String(contentsOfFile: file, encoding: .utf8)
+                let text = try TextFile.read(file)
                 let known = environment
                 for (key, value) in try DotEnv.parse(text, lookup: { inherited[$0] ?? known[$0] }) {
                     environment[key] = value
                 }
             } catch let error as DotEnv.ParseError {
                 log.error(.invalidEnvFile(display(file), line: error.line, reason: error.reason), at: nil)
+            } catch let error as TextFile.Unreadable {
+                log.error(.unreadableFile(display(file), reason: error.reason), at: nil)
             } catch {
-                log.error(.unreadableFile(display(file), reason: error.localizedDescription), at: nil)
+                log.error(.unreadableFile(display(file), reason: "\(error)"), at: nil)
             }
         }
         return environment.merging(inherited) { _, process in process }
