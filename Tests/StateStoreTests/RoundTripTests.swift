@@ -193,4 +193,27 @@ struct RoundTripTests {
             #expect(log.reported.isEmpty)
         }
     }
+
+    @Test("samples: filtered by time and service; older ones pruned with the next batch")
+    func samplesArePrunedByAge() throws {
+        try withTemporaryDirectory { directory in
+            let log = FailureLog()
+            let store = try openStore(in: directory, log: log)
+            store.startSession(session("s1", at: 10))
+            var old = SampleRecord(time: 100, sessionID: "s1", service: "web")
+            old.memoryBytes = 1024
+            let middle = SampleRecord(time: 200, sessionID: "s1", service: "db")
+            store.record(samples: [old, middle])
+            #expect(store.settle())
+            #expect(try store.samples().map(\.time) == [100, 200])
+            #expect(try store.samples(since: 150).map(\.service) == ["db"])
+            #expect(try store.samples(service: "web").first?.memoryBytes == 1024)
+
+            // The next tick's batch drops what is older than the retention.
+            store.record(samples: [SampleRecord(time: 300, sessionID: "s1", service: "web")], pruneBefore: 150)
+            #expect(store.settle())
+            #expect(try store.samples().map(\.time) == [200, 300])
+            #expect(log.reported.isEmpty)
+        }
+    }
 }
