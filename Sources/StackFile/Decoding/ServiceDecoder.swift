@@ -12,6 +12,8 @@ struct ServiceDecoder {
     struct Sources {
         var service: SourceLocation
         var dependencies: [String: SourceLocation] = [:]
+        /// `x-berth.deploy.proxy`.
+        var deployProxy: SourceLocation?
     }
 
     func decode(name: String, node: Node, path: String) -> (Service, Sources)? {
@@ -28,7 +30,7 @@ struct ServiceDecoder {
         decodeDependencies(fields, into: &service, sources: &sources)
         decodeSecurity(fields, into: &service)
         decodeProcess(fields, into: &service)
-        decodeBerthOptions(fields, into: &service)
+        decodeBerthOptions(fields, into: &service, sources: &sources)
         service.extensions = fields.extensions(except: ["x-berth"], reader: read)
 
         if service.argv.isEmpty, fields["command"] == nil, fields["entrypoint"] == nil {
