@@ -40,6 +40,10 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public var notifyStatus: String?
     public var limits: Limits
     public var usage: Usage?
+    /// A blue-green service's serving colour (`blue`, `green`); nil for other services.
+    public var color: String? = nil
+    /// During a deploy: the new instance, e.g. `green starting (pid 123)`.
+    public var deploying: String? = nil
 
     public struct Limits: Sendable, Codable, Equatable {
         public var memoryBytes: Int64?
@@ -60,7 +64,7 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public typealias Usage = LiveUsage
 
     enum CodingKeys: String, CodingKey {
-        case name, state, detail, health, pid, restarts, limits, usage
+        case name, state, detail, health, pid, restarts, limits, usage, color, deploying
         case startedAt = "started_at"
         case lastExit = "last_exit"
         case stoppedByUser = "stopped_by_user"

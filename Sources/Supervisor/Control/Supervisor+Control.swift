@@ -22,7 +22,13 @@ extension Supervisor {
                 limits: ServiceStatus.Limits(memoryBytes: resources.memoryLimit, memoryReservationBytes: resources.memoryReservation,
                                              cpus: resources.cpuLimit, pids: resources.pidsLimit,
                                              unenforced: runner.unenforced.map(\.description)),
-                usage: usage)
+                usage: usage,
+                color: runner.color?.rawValue,
+                deploying: blueGreen.slots[runner.name]?.candidate.map { candidate in
+                    "\(candidate.color?.rawValue ?? "") \(Self.stateWord(candidate.state))"
+                        + (candidate.state.pid.map { " (pid \($0))" } ?? "")
+                        + (candidate.healthDescription.map { ", \($0)" } ?? "")
+                })
         }
         return StackStatus(project: stack.name, pid: getpid(), stateDirectory: options.stateDirectory.path,
                            logDirectory: options.stateDirectory.logs, cgroupRoot: tree?.root,

@@ -31,6 +31,8 @@ public final class Supervisor {
         public var waitTimeout: Duration = .seconds(60)
         /// `up --sample-interval`, `--sample-retention`.
         public var sampling = SamplingPolicy()
+        /// The colour each blue-green service runs as (the last deploy's); blue when not said.
+        public var liveColors: [String: BlueGreen.Color] = [:]
 
         public init(stateDirectory: StateDirectory, allowUnenforced: Bool = false, echoServiceOutput: Bool = false,
                     color: Bool = false, isPID1: Bool = false, environment: [String: String] = [:],
@@ -53,8 +55,11 @@ public final class Supervisor {
     private let lockDescriptor: Int32
     private let signalDescriptor: Int32
     private var signals: SignalSource?
-    private(set) var runners: [ServiceRunner] = []
-    private(set) var byName: [String: ServiceRunner] = [:]
+    // Settable from the blue-green extension: a deploy swaps a service's runner.
+    var runners: [ServiceRunner] = []
+    var byName: [String: ServiceRunner] = [:]
+    /// Blue-green services: live colours, and the second instance during a deploy.
+    var blueGreen = BlueGreenSlots()
     /// What to do when each child of berth ends: services' main processes and probes.
     private var children: [Int32: (Int32) -> Void] = [:]
     private(set) var dependents: [String: [String]] = [:]
@@ -144,7 +149,9 @@ public final class Supervisor {
 
         let order = stack.startOrder
         for name in order {
-            guard let service = stack[name] else { continue }
+            guard let written = stack[name] else { continue }
+            let color = written.berth.deploy.map { _ in options.liveColors[name] ?? .blue }
+            let service = color.map { Self.instanceSpec(written, color: $0) } ?? written
             for dependency in service.dependencies { dependents[dependency.service, default: []].append(name) }
             let resolved = ExecutableResolver.resolve(
                 service.argv.first ?? "", path: service.environment["PATH"] ?? ExecutableResolver.defaultPath,
@@ -180,7 +187,7 @@ public final class Supervisor {
                 }
             }
             let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
-            let leaf = tree?.leaf(named: name)
+            let leaf = tree?.leaf(named: color.map { Self.instanceName(name, $0) } ?? name)
             let health: HealthChecker?
             switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, loop: loop, reaper: self) {
             case let .success(probe): health = probe
@@ -198,6 +205,10 @@ public final class Supervisor {
             }
             runners.append(runner)
             byName[name] = runner
+            if let color {
+                runner.color = color
+                blueGreen.slots[name] = BlueGreenSlots.Slot(live: color, spec: written)
+            }
             environment.logs.configure(service: name, policy: service.berth.logs)
             if leaf != nil, problems.isEmpty {
                 do {
@@ -225,7 +236,7 @@ public final class Supervisor {
 
     /// The service's `healthcheck` as an exec probe, or its `x-berth.probe` as a native one;
     /// programs and addresses are resolved here, before anything starts.
-    private static func healthProbe(for service: Service, environment: [String: String], leaf: CgroupLeaf?,
+    static func healthProbe(for service: Service, environment: [String: String], leaf: CgroupLeaf?,
                                     loop: EventLoop, reaper: ChildReaper) -> Result<HealthChecker?, ProbeProblem> {
         if let check = service.healthcheck {
             let arguments: [String]
@@ -362,6 +373,7 @@ public final class Supervisor {
         environment.record(service: nil, kind: "stopping", detail: "stopping the stack (\(reason))")
         SystemdNotify.send("STOPPING=1", environment: options.environment)
         advanceStop()
+        stopSecondInstances()
     }
 
     private func advanceStop() {
@@ -486,7 +498,8 @@ public final class Supervisor {
         completeCommands()
         // Services stopped with `berth stop` may be started again: berth waits for that, or for
         // `berth down`, rather than ending when the rest has ended.
-        guard runners.allSatisfy({ $0.state.isFinal }), phase == .stopping || userStopped.isEmpty else { return }
+        guard runners.allSatisfy({ $0.state.isFinal }), blueGreen.secondInstances.allSatisfy({ $0.state.isFinal }),
+              phase == .stopping || userStopped.isEmpty else { return }
         loop.stop()
     }
 
@@ -514,7 +527,7 @@ public final class Supervisor {
         environment.record(service: nil, kind: "down", detail: "stack \(stack.name) is down: \(reason)")
         environment.history?.endSession(id: environment.sessionID, at: WallClock.now,
                                         reason: stopReason != nil ? "stopped" : "finished")
-        for runner in runners { runner.finish() }
+        for runner in runners + blueGreen.secondInstances { runner.finish() }
         tree?.dismantle()
         _ = environment.history?.flush(timeout: .seconds(5))
         let final = status()
