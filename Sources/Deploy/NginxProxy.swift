@@ -137,8 +137,25 @@ public enum Connections {
     /// Established (or closing) connections whose local port is `port`.
     public static func count(localPort port: Int, tables: [String] = ["/proc/net/tcp", "/proc/net/tcp6"]) -> Int {
         tables.reduce(0) { total, table in
-            total + count(localPort: port, in: (try? String(contentsOfFile: table, encoding: .utf8)) ?? "")
+            total + count(localPort: port, in: read(table))
         }
+    }
+
+    /// The whole of a /proc file. Their size is 0, and `String(contentsOfFile:)` stops at the
+    /// first 4 KiB of them: read until the end.
+    static func read(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = Glibc.read(fd, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Counts in the text of one table: `sl local_address rem_address st ...`, addresses as

@@ -297,7 +297,8 @@ final class ProxyStack {
     }
 
     static func connections(toPort port: Int) -> Int {
-        let text = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        // /proc files have size 0: FileHandle reads them to the end (String(contentsOfFile:) stops at 4 KiB).
+        let text = String(decoding: FileHandle(forReadingAtPath: "/proc/net/tcp").flatMap { try? $0.readToEnd() } ?? Data(), as: UTF8.self)
         let wanted = String(format: ":%04X", port)
         return text.split(separator: "\n").filter { $0.split(separator: " ").dropFirst().first?.hasSuffix(wanted) ?? false }
             .filter { $0.split(separator: " ").dropFirst(3).first == "01" }.count
