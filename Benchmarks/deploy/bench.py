@@ -2,13 +2,15 @@
 """make bench-deploy: failed requests and switch time of `berth deploy` under load.
 
 One stack: nginx (supervised, 2 workers, Debian's defaults otherwise: keepalive_timeout 75s)
-in front of examples/hello-http as the blue-green service `web`. Four phases of N switches
+in front of examples/hello-http as the blue-green service `web`. Five phases of N switches
 each (default 20, one every --every seconds), each under its own wrk run:
 
   anchor  close      plain `nginx -s reload` (nothing changes), wrk -H "Connection: close"
   anchor  keepalive  plain `nginx -s reload`, wrk with keep-alive connections
   berth   close      `berth deploy web --format json` (blue → green → blue ...), Connection: close
   berth   keepalive  `berth deploy web`, keep-alive connections
+  berth   keepalive  the same with nginx's `keepalive_timeout 0` (every answer closes its
+                     connection): the setting that removes the reload race, at its price
 
 Failed requests = wrk's socket errors (connect, read, write, timeout) + non-2xx/3xx answers.
 Switch time = the deploy's switch_ms (green healthy → the proxy serves green and no old nginx
@@ -88,14 +90,15 @@ def main():
     scratch = tempfile.mkdtemp(prefix="berth-bench-deploy-")
     proxy_port, blue, green = free_port(), free_port(), free_port()
     os.makedirs(scratch + "/tmp")
-    with open(scratch + "/nginx.conf", "w") as f:
-        f.write(f"""daemon off;
+    def nginx_conf(keepalive_timeout="75s"):
+        return f"""daemon off;
 worker_processes 2;
 pid {scratch}/nginx.pid;
 error_log {scratch}/error.log notice;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    keepalive_timeout {keepalive_timeout};
     client_body_temp_path {scratch}/tmp;
     proxy_temp_path {scratch}/tmp;
     include {scratch}/upstreams.conf;
@@ -108,7 +111,10 @@ http {{
         }}
     }}
 }}
-""")
+"""
+
+    with open(scratch + "/nginx.conf", "w") as f:
+        f.write(nginx_conf())
     project = "benchdeploy"
     stack = scratch + "/stack.yml"
     with open(stack, "w") as f:
@@ -160,13 +166,24 @@ services:
                 raise SystemExit(f"berth deploy failed: {run.stdout}{run.stderr}")
             return result[-1]["switch_ms"]
 
-        for name, keepalive in [("anchor", False), ("anchor", True), ("berth", False), ("berth", True)]:
-            kind = "keepalive" if keepalive else "close"
-            out = f"{opts.out}/wrk-{name}-{kind}.txt"
+        phases = [("anchor", False, "75s"), ("anchor", True, "75s"), ("berth", False, "75s"), ("berth", True, "75s"),
+                  ("berth", True, "0")]
+        for name, keepalive, keepalive_timeout in phases:
+            kind = ("keepalive" if keepalive else "close") + ("" if keepalive_timeout == "75s" else f" (nginx keepalive_timeout {keepalive_timeout})")
+            if keepalive_timeout != "75s":
+                # The variant: nginx answers every request with Connection: close, so no client
+                # connection is ever idle at a reload.
+                with open(scratch + "/nginx.conf", "w") as f:
+                    f.write(nginx_conf(keepalive_timeout))
+                subprocess.run(["/usr/sbin/nginx", "-c", scratch + "/nginx.conf", "-e", scratch + "/error.log", "-s", "reload"],
+                               check=True, capture_output=True)
+                time.sleep(2)
+            slug = kind.split(" ")[0] + ("-kt0" if keepalive_timeout != "75s" else "")
+            out = f"{opts.out}/wrk-{name}-{slug}.txt"
             load = wrk(proxy_port, duration, keepalive, out)
             time.sleep(2)
             switches = []
-            with open(f"{opts.out}/deploys-{name}-{kind}.jsonl", "w") as log:
+            with open(f"{opts.out}/deploys-{name}-{slug}.jsonl", "w") as log:
                 for _ in range(opts.switches):
                     began = time.monotonic()
                     switches.append(anchor_switch() if name == "anchor" else berth_switch(log))
@@ -192,6 +209,9 @@ services:
         label = "nginx -s reload" if name == "anchor" else "berth deploy"
         median = f"{statistics.median(switches):.0f} ms" if switches else "-"
         top = f"{max(switches):.0f} ms" if switches else "-"
+        if len(kind) > 11:
+            lines.append(f"{label:<22} {kind}")
+            kind = ""
         lines.append(f"{label:<22} {kind:<11} {requests:>9} {socket_errors + non2xx:>7} {socket_errors:>10} {non2xx:>8}  "
                      f"{median:>13} {top:>7}  {detail}")
     lines += ["",

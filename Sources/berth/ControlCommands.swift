@@ -116,7 +116,7 @@ enum StatusTable {
             let pids = usage?.pids.map(String.init) ?? "-"
             let pidsLimit = limit(service.limits.pids.map(String.init), "pids")
             rows.append([
-                service.color.map { "\(service.name) (\($0))" } ?? service.name,
+                service.instanceOf != nil ? "  " + service.name : service.color.map { "\(service.name) (\($0))" } ?? service.name,
                 service.stoppedByUser && service.state == "stopped" ? "stopped (by user)" : service.state,
                 service.health ?? "-",
                 service.pid.map(String.init) ?? "-",
@@ -127,9 +127,6 @@ enum StatusTable {
                 cpu + cpuLimit,
                 pids + pidsLimit,
             ])
-            if let deploying = service.deploying {
-                rows.append(["  deploying " + deploying, "", "", "", "", "", "", "", "", ""])
-            }
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var text = rows.map { row in

@@ -142,6 +142,14 @@ final class ProxyStack {
         return path
     }
 
+    /// `berth ps --format json`.
+    func ps() throws -> String {
+        let ps = try BerthProcess(arguments: ["ps", "--file", run.stackFile, "-p", run.project, "--format", "json"],
+                                  directory: run.directory, outputPrefix: run.directory + "/ps-\(UUID().uuidString.prefix(6))")
+        ps.process.waitUntilExit()
+        return ps.stdout
+    }
+
     func deploys() throws -> [DeployRecord] {
         try run.history.deploys(service: "web")
     }
@@ -172,10 +180,7 @@ final class ProxyStack {
         #expect(record.fromColor == "blue")
         #expect(record.toColor == "green")
         #expect(Set(record.timings.keys) == ["admit", "start", "health", "switch", "verify", "drain", "stop", "record"])
-        let ps = try BerthProcess(arguments: ["ps", "--file", stack.run.stackFile, "-p", stack.run.project, "--format", "json"],
-                                  directory: stack.run.directory, outputPrefix: stack.run.directory + "/ps")
-        ps.process.waitUntilExit()
-        #expect(ps.stdout.contains("\"color\" : \"green\""))
+        #expect(try stack.ps().contains("\"color\" : \"green\""))
     }
 
     @Test func greenThatNeverBecomesHealthyRollsBackAndBlueKeepsServing() throws {
@@ -263,6 +268,10 @@ final class ProxyStack {
         try poll("green to be started", timeout: .seconds(20), context: { process.tail() }) {
             stack.run.processes(inLeaf: "web-green").count > 0
         }
+        // Both instances are shown (and counted by the live budget) while the deploy runs.
+        let ps = try stack.ps()
+        #expect(ps.contains("\"name\" : \"web-green\""))
+        #expect(ps.contains("\"instance_of\" : \"web\""))
         process.signal(SIGINT)
         try poll("berth deploy to end", timeout: .seconds(30), context: { process.tail() }) { !process.isRunning }
         process.process.waitUntilExit()
@@ -294,6 +303,39 @@ final class ProxyStack {
         #expect(answer.colors == ["blue"])
         #expect(answer.body.hasPrefix("slow 3000"))
         #expect(fetch(port: stack.proxyPort)?.colors == ["green"])
+    }
+
+    @Test func aRestartedBerthRunsTheDeployedSpecInItsColour() throws {
+        let stack = try ProxyStack(name: "deploy-restart")
+        let deployed = try stack.deploy("deploy", ["--set", "NAME=v2"])
+        #expect(deployed.code == 0, "\(deployed.output)")
+        stack.run.signal(SIGTERM)
+        #expect(try stack.run.waitForExit() == 0)
+        try stack.run.launch()
+        try stack.run.waitUntil("the proxy serves green again", timeout: .seconds(20)) {
+            fetch(port: stack.proxyPort).map { $0.status == 200 && $0.colors == ["green"] } ?? false
+        }
+        #expect(fetch(port: stack.proxyPort)?.body.hasPrefix("hello from v2 color=green") == true)
+        #expect(stack.leaves == ["web-green"])
+        // And it rolls back from there.
+        let (code, output) = try stack.deploy("rollback")
+        #expect(code == 0, "\(output)")
+        #expect(fetch(port: stack.proxyPort)?.body.hasPrefix("hello from hello-http color=blue") == true)
+    }
+
+    @Test func stoppingTheStackDuringADeployStopsBothColours() throws {
+        let stack = try ProxyStack(name: "deploy-down")
+        let spec = try stack.specFile(command: "[\(example("hello-http")), --never-ready]")
+        let process = try stack.start("deploy", ["--file", spec])
+        try poll("green to be started", timeout: .seconds(20), context: { process.tail() }) {
+            stack.run.processes(inLeaf: "web-green").count > 0
+        }
+        stack.run.signal(SIGTERM)
+        #expect(try stack.run.waitForExit(timeout: .seconds(30)) == 0)
+        try poll("berth deploy to end", timeout: .seconds(30), context: { process.tail() }) { !process.isRunning }
+        process.process.waitUntilExit()
+        #expect(process.exitCode == 1, "\(process.output)")
+        #expect(stack.leaves.isEmpty)
     }
 
     static func connections(toPort port: Int) -> Int {
