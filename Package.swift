@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "StateStore", "StackFile", "Confinement"]),
         .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
         .testTarget(name: "UpTests", dependencies: ["berth", "StateStore"]),
-        .testTarget(name: "DeployTests", dependencies: ["Deploy", "Supervisor", "StackFile", "StateStore"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "Supervisor", "StackFile", "StateStore", "Budget"]),
     ]
 )

@@ -222,24 +222,10 @@ public final class Deployer: @unchecked Sendable {
         return spec
     }
 
-    /// Both colours run during the overlap: their reservations, with the rest of the stack's,
-    /// must fit in what the host can allocate.
     private func admit(state: BlueGreenState, spec: Service, color: BlueGreen.Color) -> Result<String, DeployFailure> {
         if let cancelled = cancellation { return .failure(.failed(cancelled)) }
         guard let machine = context.machine else { return .success("no host to check against") }
-        var overlap = state.stack
-        var second = spec
-        second.name = "\(state.service)-\(color.rawValue)"
-        second.dependencies = []
-        overlap.services.append(second)
-        let report = BudgetReport(stack: overlap, host: machine)
-        let needed = report.totals.memoryReservationBytes
-        let allocatable = machine.allocatable.memoryBytes
-        let summary = "memory reservations with both colours \(Units.bytes(needed)) of \(Units.bytes(allocatable)) allocatable"
-        guard needed <= allocatable else {
-            return .failure(.refused("\(summary): the overlap does not fit (short by \(Units.bytes(needed - allocatable)))"))
-        }
-        return .success(summary)
+        return Admission.check(running: state.stack, service: state.service, newSpec: spec, color: color, host: machine)
     }
 
     private func awaitHealth(service: String, color: BlueGreen.Color, timeout: Duration) -> Result<String, DeployFailure> {

@@ -9,7 +9,8 @@ import StackFile
 ///
 /// A spec is the service as `berth config` prints it, without `depends_on`, `profiles` and
 /// `x-berth.deploy` (a deploy never changes how the service is wired into the stack, nor its
-/// ports and proxy), so it loads on its own.
+/// ports and proxy), so it loads on its own. Specs hold the services' environment: only root
+/// (berth's user) reads them.
 public struct SpecStore: Sendable {
     public static let kept = 5
 
@@ -92,12 +93,12 @@ public struct SpecStore: Sendable {
         // The first deploy keeps the stack file's spec, so that it can be rolled back to.
         if record.specs.isEmpty, let base {
             let (text, digest) = Self.text(of: base, project: project)
-            try UpstreamFile.write(text, to: directory + "/\(digest).yml")
+            try UpstreamFile.write(text, to: directory + "/\(digest).yml", mode: 0o600)
             record.specs.append(Entry(digest: digest, deployedAt: now))
         }
         if droppingLast, !record.specs.isEmpty { record.specs.removeLast() }
         let (text, digest) = Self.text(of: service, project: project)
-        try UpstreamFile.write(text, to: directory + "/\(digest).yml")
+        try UpstreamFile.write(text, to: directory + "/\(digest).yml", mode: 0o600)
         if record.specs.last?.digest != digest { record.specs.append(Entry(digest: digest, deployedAt: now)) }
         let dropped = record.specs.dropLast(Self.kept)
         record.specs = Array(record.specs.suffix(Self.kept))

@@ -37,10 +37,10 @@ public enum UpstreamFile {
 
     /// Writes `text` to `path` so that a reader sees the old file or the new one, never a part:
     /// a temporary file in the same directory, fsync, rename, fsync of the directory.
-    public static func write(_ text: String, to path: String) throws(DeployFailure) {
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(DeployFailure) {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = directory + "/." + (path as NSString).lastPathComponent + ".berth-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io("cannot write \(temporary): \(String(cString: strerror(errno)))") }
         let bytes = Array(text.utf8)
         var written = 0
