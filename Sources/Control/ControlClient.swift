@@ -176,12 +176,19 @@ public struct ControlClient: Sendable {
     /// The running stack for `berth budget`: each service's state and counters, and with
     /// `window` (seconds) its peaks and averages over that much sampled history.
     public func liveBudget(window: Double? = nil, now: Double = Date().timeIntervalSince1970) throws(Failure) -> LiveBudget {
+        try liveStatus(window: window, now: now).budget
+    }
+
+    /// `liveBudget`, with the status it was made from (which names the second instances of
+    /// blue-green services during a deploy).
+    public func liveStatus(window: Double? = nil, now: Double = Date().timeIntervalSince1970) throws(Failure)
+        -> (status: StackStatus, budget: LiveBudget) {
         let status = try status()
         var windows: [String: UsageWindow] = [:]
         if let window {
             windows = UsageWindow.summarize(try samples(since: now - window))
         }
-        return LiveBudget(status: status, time: now, windowSeconds: window, windows: windows)
+        return (status, LiveBudget(status: status, time: now, windowSeconds: window, windows: windows))
     }
 
     private func decode<Value: Decodable>(_ type: Value.Type, _ body: [UInt8]) throws(Failure) -> Value {

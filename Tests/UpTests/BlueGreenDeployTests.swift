@@ -272,6 +272,10 @@ final class ProxyStack {
         let ps = try stack.ps()
         #expect(ps.contains("\"name\" : \"web-green\""))
         #expect(ps.contains("\"instance_of\" : \"web\""))
+        let budget = try BerthProcess(arguments: ["budget", "--file", stack.run.stackFile, "-p", stack.run.project, "--format", "json"],
+                                      directory: stack.run.directory, outputPrefix: stack.run.directory + "/budget")
+        budget.process.waitUntilExit()
+        #expect(budget.stdout.contains("\"name\": \"web-green\""), "\(budget.output)")
         process.signal(SIGINT)
         try poll("berth deploy to end", timeout: .seconds(30), context: { process.tail() }) { !process.isRunning }
         process.process.waitUntilExit()
