@@ -12,9 +12,9 @@ DEMO_SECONDS ?= 20
 PACKAGES := build-essential libsqlite3-dev libseccomp-dev libcap-dev time curl python3 python3-prometheus-client \
             hyperfine docker-compose crun bubblewrap \
             qemu-system-x86 linux-image-amd64 busybox-static cpio sqlite3 \
-            supervisor s6
+            supervisor s6 nginx wrk
 
-.PHONY: all setup build release examples test test-vm demo bench-config bench-run bench-health bench-spawn clean
+.PHONY: all setup build release examples test test-vm demo bench-config bench-run bench-health bench-spawn bench-deploy clean
 
 all: build
 
@@ -78,6 +78,11 @@ bench-health: setup release examples
 bench-spawn: setup
 	$(SWIFT) build -c release --static-swift-stdlib --product berth-bench-spawn
 	@Benchmarks/spawn/run.sh
+## bench-deploy: failed requests and switch time of 20 `berth deploy`s under wrk, close-per-request
+## and keep-alive clients, next to 20 plain `nginx -s reload`s in the same run (root; ~2 minutes).
+## berth is not on the request path, so its debug build is used.
+bench-deploy: setup build
+	@Benchmarks/deploy/run.sh
 
 clean:
 	$(SWIFT) package clean

@@ -22,18 +22,20 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: [
-                "StackFile", "Budget", "Confinement", "Supervisor", "Control", "CLinux",
+                "StackFile", "Budget", "Confinement", "Supervisor", "Deploy", "Control", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The supervisor's Unix-socket API (HTTP/1.1 + JSON, SwiftNIO) and its client.
         .target(name: "Control", dependencies: [
-            "Supervisor", "Budget", "StateStore", "StackFile",
+            "Deploy", "Supervisor", "Budget", "StateStore", "StackFile",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // Blue-green deploys: the deploy's state machine, the proxy adapters (nginx), spec history.
+        .target(name: "Deploy", dependencies: ["Supervisor", "Budget", "StateStore", "StackFile"]),
         // Service state machines, restarts, dependencies, logs, PID 1: the supervision loop.
         .target(name: "Supervisor", dependencies: ["Budget", "Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
         // cgroup v2 tree, seccomp profiles and filters, capabilities, users: decided in the parent.
@@ -64,5 +66,6 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "StateStore", "StackFile", "Confinement"]),
         .testTarget(name: "CLITests", dependencies: ["berth"], exclude: ["Golden"]),
         .testTarget(name: "UpTests", dependencies: ["berth", "StateStore"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "Supervisor", "StackFile", "StateStore", "Budget"]),
     ]
 )

@@ -16,12 +16,12 @@ public final class ControlServer: Sendable {
 
     /// Binds the socket (replacing a stale one) and starts serving.
     public static func start(socketPath: String, handle: SupervisorHandle, history: HistoryStore?,
-                             policy: AccessPolicy = AccessPolicy()) throws -> ControlServer {
+                             policy: AccessPolicy = AccessPolicy(), deploys: DeployDesk? = nil) throws -> ControlServer {
         if ControlClient(socketPath: socketPath).isAnswering {
             throw ControlServerError.socketInUse(socketPath)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let router = Router(handle: handle, history: history)
+        let router = Router(handle: handle, history: history, deploys: deploys)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 32)
             .childChannelInitializer { channel in
@@ -113,6 +113,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         let respond: @Sendable (Response) -> Void = { response in
             ControlHTTPHandler.write(response, keepAlive: keepAlive, channel: channel)
         }
+        let stream: @Sendable () -> ResponseStream = { ResponseStream(channel: channel) }
         if tooLarge { return respond(.error(.payloadTooLarge, "the request body is larger than 64 KiB")) }
         guard let provider = context.channel as? SocketOptionProvider else {
             return respond(.error(.forbidden, "cannot read the credentials of this connection"))
@@ -130,7 +131,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
                 return respond(.error(.forbidden, "uid \(peer.uid) may not control this stack: only root, berth's own user "
                     + "and members of the group \"\(AccessPolicy.groupName)\" may"))
             }
-            router.route(method: request.method, uri: request.uri, body: body, respond: respond)
+            router.route(method: request.method, uri: request.uri, body: body, respond: respond, stream: stream)
         }
     }
 
@@ -172,5 +173,41 @@ struct Response: Sendable {
 
     static func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
         json(["error": message], status: status)
+    }
+}
+
+/// An answer written as it happens: JSON lines in a chunked body, for `berth deploy`'s
+/// progress. The connection closes at the end.
+struct ResponseStream: Sendable {
+    let channel: Channel
+
+    init(channel: Channel) {
+        self.channel = channel
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-ndjson")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "Connection", value: "close")
+        channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)),
+                              promise: nil)
+    }
+
+    func send<Value: Encodable>(_ value: Value) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(value) else { return }
+        var buffer = channel.allocator.buffer(capacity: data.count + 1)
+        buffer.writeBytes(data)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+    }
+
+    func end() {
+        let channel = self.channel
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Runs `body` if the client goes away before the end.
+    func onClose(_ body: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in body() }
     }
 }

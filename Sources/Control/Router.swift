@@ -1,4 +1,5 @@
 import Budget
+import Deploy
 import Foundation
 import NIOHTTP1
 import StateStore
@@ -11,13 +12,43 @@ import Supervisor
 ///     POST /v1/down                     stop everything in order; answers when the stack is down
 ///     GET  /v1/events?since=T&service=S&limit=N   the history
 ///     GET  /v1/samples?since=T&service=S          sampled counters (`berth budget --since`)
+///     POST /v1/deploy                   {"service", "spec", "set"}: progress as JSON lines, then the result
+///     POST /v1/rollback                 {"service"}: the same, to the previous spec
+///     POST /v1/deploy/cancel            {"service"}: a running deploy rolls back (Ctrl-C)
+///     GET  /v1/deploys?service=S                  the deploy history
 struct Router: Sendable {
     let handle: SupervisorHandle
     let history: HistoryStore?
+    var deploys: DeployDesk?
 
-    func route(method: HTTPMethod, uri: String, body: [UInt8], respond: @escaping @Sendable (Response) -> Void) {
+    func route(method: HTTPMethod, uri: String, body: [UInt8], respond: @escaping @Sendable (Response) -> Void,
+               stream: @escaping @Sendable () -> ResponseStream = { fatalError("no stream") }) {
         let (path, query) = Self.split(uri)
         switch (method, path) {
+        case (.POST, "/v1/deploy"), (.POST, "/v1/rollback"):
+            guard let deploys else { return respond(.error(.serviceUnavailable, "this berth does not deploy")) }
+            guard var request = try? JSONDecoder().decode(DeployRequest.self, from: Data(body)), !request.service.isEmpty else {
+                return respond(.error(.badRequest, "the body must be {\"service\": \"name\", \"spec\": ..., \"set\": {...}}"))
+            }
+            request.rollback = path == "/v1/rollback"
+            deploys.deploy(request, stream: stream())
+        case (.POST, "/v1/deploy/cancel"):
+            guard let deploys else { return respond(.error(.serviceUnavailable, "this berth does not deploy")) }
+            guard let request = try? JSONDecoder().decode([String: String].self, from: Data(body)), let service = request["service"] else {
+                return respond(.error(.badRequest, "the body must be {\"service\": \"name\"}"))
+            }
+            respond(deploys.cancel(service) ? .json(["cancelled": service])
+                : .error(.notFound, "no deploy of \(service) is running"))
+        case (.GET, "/v1/deploys"):
+            guard let history else { return respond(.error(.serviceUnavailable, "this supervisor keeps no history")) }
+            let service = query["service"]
+            DispatchQueue.global().async {
+                do {
+                    respond(.json(try history.deploys(service: service)))
+                } catch {
+                    respond(.error(.internalServerError, "cannot read the history: \(error)"))
+                }
+            }
         case (.GET, "/v1/status"):
             handle.status { respond(.json($0)) }
         case (.POST, "/v1/services/stop"), (.POST, "/v1/services/start"), (.POST, "/v1/services/restart"):

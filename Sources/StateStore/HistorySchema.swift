@@ -80,6 +80,30 @@ enum HistorySchema {
                 """)
         }
 
+        migrator.registerMigration("v3: deploys") { db in
+            // One row per `berth deploy` or `berth rollback` of a blue-green service: what was
+            // deployed (the spec's digest), from which colour to which, how long each step took
+            // (JSON, milliseconds by step), and how it ended.
+            try db.execute(sql: """
+                CREATE TABLE deploys (
+                    id           TEXT PRIMARY KEY NOT NULL,
+                    session_id   TEXT,
+                    service      TEXT NOT NULL,
+                    kind         TEXT NOT NULL,
+                    started_at   REAL NOT NULL,
+                    ended_at     REAL NOT NULL,
+                    from_color   TEXT NOT NULL,
+                    to_color     TEXT NOT NULL,
+                    spec_digest  TEXT NOT NULL,
+                    outcome      TEXT NOT NULL,
+                    failed_step  TEXT,
+                    reason       TEXT,
+                    timings      TEXT NOT NULL
+                );
+                CREATE INDEX deploys_by_service ON deploys(service, started_at);
+                """)
+        }
+
         return migrator
     }
 }

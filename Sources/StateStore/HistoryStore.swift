@@ -369,6 +369,36 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// Records a deploy (or rollback) once it has ended.
+    public func recordDeploy(_ deploy: DeployRecord) {
+        let timings = String(decoding: (try? JSONEncoder().encode(deploy.timings)) ?? Data("{}".utf8), as: UTF8.self)
+        enqueue("record deploy \(deploy.id) of \(deploy.service)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO deploys (id, session_id, service, kind, started_at, ended_at, from_color, to_color,
+                                         spec_digest, outcome, failed_step, reason, timings)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [deploy.id, deploy.sessionID, deploy.service, deploy.kind, deploy.startedAt, deploy.endedAt,
+                            deploy.fromColor, deploy.toColor, deploy.specDigest, deploy.outcome, deploy.failedStep,
+                            deploy.reason, timings])
+        }
+    }
+
+    /// Deploys, oldest first, of one service or all.
+    public func deploys(service: String? = nil) throws -> [DeployRecord] {
+        var arguments = StatementArguments()
+        var sql = "SELECT * FROM deploys"
+        if let service {
+            sql += " WHERE service = ?"
+            arguments += [service]
+        }
+        sql += " ORDER BY started_at, rowid"
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(DeployRecord.init(row:))
+        }
+    }
+
     /// Samples, oldest first: at or after `since` (Unix time), of one service or all.
     public func samples(since: Double? = nil, service: String? = nil) throws -> [SampleRecord] {
         var conditions: [String] = []

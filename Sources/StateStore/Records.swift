@@ -241,3 +241,51 @@ enum UnenforcedLimits {
         return try? JSONDecoder().decode([String].self, from: Data(text.utf8))
     }
 }
+
+/// One `berth deploy` or `berth rollback`, a row of `deploys`.
+public struct DeployRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var sessionID: String?
+    public var service: String
+    /// `deploy` or `rollback`.
+    public var kind: String
+    public var startedAt: Double
+    public var endedAt: Double
+    public var fromColor: String
+    public var toColor: String
+    /// The deployed spec's digest (see `SpecStore`).
+    public var specDigest: String
+    /// `deployed`, `rolled_back` or `refused`.
+    public var outcome: String
+    public var failedStep: String?
+    public var reason: String?
+    /// Milliseconds by step, e.g. `{"start": 3, "health": 412}`.
+    public var timings: [String: Int]
+
+    public init(id: String, sessionID: String?, service: String, kind: String, startedAt: Double, endedAt: Double,
+                fromColor: String, toColor: String, specDigest: String, outcome: String, failedStep: String? = nil,
+                reason: String? = nil, timings: [String: Int] = [:]) {
+        self.id = id
+        self.sessionID = sessionID
+        self.service = service
+        self.kind = kind
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.fromColor = fromColor
+        self.toColor = toColor
+        self.specDigest = specDigest
+        self.outcome = outcome
+        self.failedStep = failedStep
+        self.reason = reason
+        self.timings = timings
+    }
+
+    init(row: Row) {
+        let timingsText: String = row["timings"]
+        self.init(id: row["id"], sessionID: row["session_id"], service: row["service"], kind: row["kind"],
+                  startedAt: row["started_at"], endedAt: row["ended_at"], fromColor: row["from_color"],
+                  toColor: row["to_color"], specDigest: row["spec_digest"], outcome: row["outcome"],
+                  failedStep: row["failed_step"], reason: row["reason"],
+                  timings: (try? JSONDecoder().decode([String: Int].self, from: Data(timingsText.utf8))) ?? [:])
+    }
+}

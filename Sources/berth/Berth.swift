@@ -13,7 +13,7 @@ struct Berth: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [UpCommand.self, PsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self,
-                      RestartCommand.self, EventsCommand.self, DownCommand.self, ConfigCommand.self, BudgetCommand.self]
+                      RestartCommand.self, DeployCommand.self, RollbackCommand.self, EventsCommand.self, DownCommand.self, ConfigCommand.self, BudgetCommand.self]
     )
 
     /// Parses the arguments glibc gave the process (as PID 1 there is no /proc for the Swift

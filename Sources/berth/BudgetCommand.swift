@@ -66,7 +66,24 @@ struct BudgetCommand: ParsableCommand {
             var live = report
             guard !staticOnly else { return live }
             do {
-                live.attach(try client.liveBudget(window: window))
+                let (status, budget) = try client.liveStatus(window: window)
+                // During a deploy both colours run: the new one counts as a service of its own.
+                let instances = status.services.filter { $0.instanceOf != nil }
+                if !instances.isEmpty {
+                    var both = loaded.stack
+                    for instance in instances {
+                        guard let owner = instance.instanceOf, var second = both[owner] else { continue }
+                        second.name = instance.name
+                        second.dependencies = []
+                        second.resources.memoryLimit = instance.limits.memoryBytes
+                        second.resources.memoryReservation = instance.limits.memoryReservationBytes
+                        second.resources.cpuLimit = instance.limits.cpus
+                        second.resources.pidsLimit = instance.limits.pids
+                        both.services.append(second)
+                    }
+                    live = BudgetReport(stack: both, host: host)
+                }
+                live.attach(budget)
             } catch {
                 if case .noSupervisor = error, !needsLive { return live }
                 Terminal.printError("error: \(error)")

@@ -116,7 +116,7 @@ enum StatusTable {
             let pids = usage?.pids.map(String.init) ?? "-"
             let pidsLimit = limit(service.limits.pids.map(String.init), "pids")
             rows.append([
-                service.name,
+                service.instanceOf != nil ? "  " + service.name : service.color.map { "\(service.name) (\($0))" } ?? service.name,
                 service.stoppedByUser && service.state == "stopped" ? "stopped (by user)" : service.state,
                 service.health ?? "-",
                 service.pid.map(String.init) ?? "-",

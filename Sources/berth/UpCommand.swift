@@ -2,6 +2,7 @@ import ArgumentParser
 import Budget
 import Confinement
 import Control
+import Deploy
 import Foundation
 import Glibc
 import StackFile
@@ -86,12 +87,16 @@ struct UpCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let state = stateDirectory.map { StateDirectory(path: FilePath.join(FileManager.default.currentDirectoryPath, $0)) }
             ?? StateDirectory.default(project: loaded.stack.name, environment: environment)
+        // Blue-green services run the spec deployed last, in the colour that served.
+        let deployed = SpecStore(stateDirectory: state.path, project: loaded.stack.name).apply(to: loaded.stack)
+        for warning in deployed.warnings { Terminal.printError("warning: \(warning)") }
         let terminal = isatty(STDOUT_FILENO) != 0 && !wait
         var options = Supervisor.Options(
             stateDirectory: state, allowUnenforced: allowUnenforced, echoServiceOutput: attach ?? terminal,
             color: terminal && !noColor && environment["NO_COLOR"] == nil, isPID1: isPID1, environment: environment,
             confinement: planner
         )
+        options.liveColors = deployed.colors
         options.sampling = SamplingPolicy(interval: ComposeDuration.parse(sampleInterval) ?? .seconds(10),
                                           retention: ComposeDuration.parse(sampleRetention) ?? .seconds(86_400))
         var metricsReport: BudgetReport?
@@ -113,12 +118,24 @@ struct UpCommand: ParsableCommand {
         let run = runDirectory.map { RunDirectory(path: FilePath.join(FileManager.default.currentDirectoryPath, $0)) }
             ?? RunDirectory.default(project: loaded.stack.name, environment: environment)
         do {
-            let supervisor = try Supervisor.prepare(loaded.stack, options: options)
+            let supervisor = try Supervisor.prepare(deployed.stack, options: options)
+            // The proxies' upstream files, before any proxy starts (and under the state lock).
+            do throws(DeployFailure) {
+                try UpstreamFile.renderAll(stack: deployed.stack, colors: deployed.colors)
+            } catch {
+                supervisor.abandon(reason: "cannot write an upstream file: \(error)")
+                Terminal.printError("error: nothing was started: cannot write an upstream file: \(error)")
+                return 1
+            }
+            let desk = DeployDesk(context: Deployer.Context(
+                handle: supervisor.handle, history: supervisor.history, stateDirectory: state.path,
+                project: loaded.stack.name, machine: try? BudgetCommand.machine(for: loaded.stack, profile: nil)))
             // After prepare: the servers' threads must start with the supervisor's signals blocked.
             let server: ControlServer
             do {
                 try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
-                server = try ControlServer.start(socketPath: run.socket, handle: supervisor.handle, history: supervisor.history)
+                server = try ControlServer.start(socketPath: run.socket, handle: supervisor.handle, history: supervisor.history,
+                                                 deploys: desk)
             } catch {
                 let reason = "cannot open the control socket \(run.socket): \(error)"
                 supervisor.abandon(reason: reason)

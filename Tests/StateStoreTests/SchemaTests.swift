@@ -60,7 +60,10 @@ struct SchemaTests {
                 #expect(sampleIndexes.contains(["service", "time"]))
 
                 let applied = try HistorySchema.migrator.appliedMigrations(db)
-                #expect(applied == ["v1: sessions, runs, events", "v2: samples"])
+                #expect(applied == ["v1: sessions, runs, events", "v2: samples", "v3: deploys"])
+                let deployColumns = Set(try db.columns(in: "deploys").map(\.name))
+                #expect(deployColumns.isSuperset(of: ["service", "kind", "from_color", "to_color", "spec_digest", "outcome",
+                                                      "failed_step", "reason", "timings"]))
             }
         }
     }

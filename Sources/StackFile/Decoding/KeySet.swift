@@ -103,12 +103,15 @@ extension KeySet {
 
     static let berthTopLevel = KeySet(honoured: ["host"])
     static let berthService = KeySet(
-        honoured: ["probe", "logs", "restart_on_unhealthy", "notify", "watchdog", "memory_high", "seccomp_strict"]
+        honoured: ["probe", "logs", "restart_on_unhealthy", "notify", "watchdog", "memory_high", "seccomp_strict", "deploy",
+                   "proxy"]
     )
     static let probe = KeySet(
         honoured: ["http", "tcp", "interval", "timeout", "retries", "start_period", "start_interval"]
     )
     static let logs = KeySet(honoured: ["max_size", "max_files"])
+    static let blueGreen = KeySet(honoured: ["strategy", "ports", "proxy", "deploy_timeout", "drain", "health"])
+    static let proxy = KeySet(honoured: ["kind", "upstreams", "listen", "config", "error_log"])
 }
 
 /// Finds what a user probably meant by a misspelt key.

@@ -60,7 +60,7 @@ extension ServiceDecoder {
 
     // MARK: - x-berth
 
-    func decodeBerthOptions(_ fields: Fields, into service: inout Service) {
+    func decodeBerthOptions(_ fields: Fields, into service: inout Service, sources: inout Sources) {
         guard let node = fields["x-berth"],
               let berth = context.fields(node, fields.path("x-berth"), keys: .berthService) else { return }
         var options = BerthOptions()
@@ -103,6 +103,13 @@ extension ServiceDecoder {
         if let node = berth["seccomp_strict"], let value = read.bool(node, berth.path("seccomp_strict")) {
             options.seccompStrict = value
         }
+        if let node = berth["deploy"] {
+            options.deploy = blueGreen(node, berth.path("deploy"), sources: &sources)
+            if options.deploy != nil, options.deploy?.health == nil, service.healthcheck == nil, options.probe == nil {
+                log.error(.deployWithoutHealth, at: node.location, path: berth.path("deploy"))
+            }
+        }
+        if let node = berth["proxy"] { options.proxy = proxyOptions(node, berth.path("proxy"), service: service) }
         service.berth = options
     }
 

@@ -16,6 +16,8 @@ struct ServiceDecoder {
         var user: (location: SourceLocation, path: String)?
         /// The `security_opt` item naming a seccomp profile file, for the machine checks.
         var seccompProfile: (location: SourceLocation, path: String)?
+        /// `x-berth.deploy.proxy`.
+        var deployProxy: SourceLocation?
     }
 
     func decode(name: String, node: Node, path: String) -> (Service, Sources)? {
@@ -32,7 +34,7 @@ struct ServiceDecoder {
         decodeDependencies(fields, into: &service, sources: &sources)
         decodeSecurity(fields, into: &service, sources: &sources)
         decodeProcess(fields, into: &service)
-        decodeBerthOptions(fields, into: &service)
+        decodeBerthOptions(fields, into: &service, sources: &sources)
         service.extensions = fields.extensions(except: ["x-berth"], reader: read)
 
         if service.argv.isEmpty, fields["command"] == nil, fields["entrypoint"] == nil {

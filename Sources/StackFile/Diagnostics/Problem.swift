@@ -36,6 +36,11 @@ public enum Problem: Hashable, Sendable, CustomStringConvertible {
     case reservationAboveLimit(reservation: String, limit: String)
     case memoryHighAboveLimit(high: String, limit: String)
     case reservedServiceName(String, reason: String)
+    case samePortForBothColors(Int)
+    case deployWithoutHealth
+    case healthPathNotAbsolute(String)
+    case proxyIsNotAProxy(String)
+    case undefinedProxy(String, suggestion: String?)
 
     // Checks against the machine (users, seccomp profiles); the text says what is wrong
     case unusableUser(String)
@@ -143,6 +148,18 @@ public enum Problem: Hashable, Sendable, CustomStringConvertible {
         case let .invalidEnvFile(path, line, reason):
             return "\(path):\(line): \(reason)"
 
+        case let .samePortForBothColors(port):
+            return "blue and green need two different ports; both are \(port)"
+        case .deployWithoutHealth:
+            return "berth switches to a new colour only once it is healthy: set health: PATH, or give the service "
+                + "a healthcheck or an x-berth.probe"
+        case let .healthPathNotAbsolute(text):
+            return "\"\(text)\" is not a path (example: /up)"
+        case let .proxyIsNotAProxy(name):
+            return "\"\(name)\" is not a proxy: give it x-berth.proxy: {kind: nginx, upstreams: FILE, listen: HOST:PORT}"
+        case let .undefinedProxy(name, suggestion):
+            if let suggestion { return "no such service: \"\(name)\" (did you mean \"\(suggestion)\"?)" }
+            return "no such service: \"\(name)\""
         case let .undefinedService(name, suggestion):
             if let suggestion { return "depends on undefined service \"\(name)\" (did you mean \"\(suggestion)\"?)" }
             return "depends on undefined service \"\(name)\""
@@ -195,6 +212,8 @@ public enum ValueKind: Hashable, Sendable, CustomStringConvertible {
     case hostPort
     case shellWords(String)
     case envFileFormat
+    case deployStrategy
+    case proxyKind
 
     public var description: String {
         switch self {
@@ -219,6 +238,8 @@ public enum ValueKind: Hashable, Sendable, CustomStringConvertible {
         case .hostPort: return "a HOST:PORT address (example: 127.0.0.1:5432)"
         case let .shellWords(reason): return "a command line (\(reason))"
         case .envFileFormat: return "an env_file format (raw, or leave it unset)"
+        case .deployStrategy: return "a deploy strategy (blue-green)"
+        case .proxyKind: return "a proxy kind (nginx)"
         }
     }
 }

@@ -40,6 +40,7 @@ struct ServiceSelection {
             kept = kept.filter { wanted.contains($0.service.name) }
         }
         reportCycles(in: kept)
+        checkProxies(of: kept, byName: byName)
         return kept.map(\.service)
     }
 
@@ -85,6 +86,21 @@ struct ServiceSelection {
     /// announces readiness with sd_notify.
     static func reportsHealth(_ service: Service) -> Bool {
         service.healthcheck != nil || service.berth.probe != nil || service.berth.notify
+    }
+
+    /// A blue-green service's proxy must be a service of the stack marked with `x-berth.proxy`.
+    private func checkProxies(of kept: [Decoded], byName: [String: Decoded]) {
+        for entry in kept {
+            guard let deploy = entry.service.berth.deploy else { continue }
+            let location = entry.sources.deployProxy ?? entry.sources.service
+            let path = "services.\(entry.service.name).x-berth.deploy.proxy"
+            if let target = byName[deploy.proxy] {
+                if target.service.berth.proxy == nil { log.error(.proxyIsNotAProxy(deploy.proxy), at: location, path: path) }
+            } else {
+                log.error(.undefinedProxy(deploy.proxy, suggestion: Suggestion.closest(to: deploy.proxy, among: Array(byName.keys))),
+                          at: location, path: path)
+            }
+        }
     }
 
     private func reportCycles(in kept: [Decoded]) {

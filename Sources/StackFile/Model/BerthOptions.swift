@@ -18,8 +18,68 @@ public struct BerthOptions: Equatable, Sendable {
     /// profile the stack names (`seccomp=PATH`): berth's built-in profile lists calls newer than
     /// older libseccomps on purpose.
     public var seccompStrict = false
+    /// `x-berth.deploy`: the service runs as one of two colours and is replaced by `berth deploy`.
+    public var deploy: BlueGreen?
+    /// `x-berth.proxy`: this service is the reverse proxy blue-green services are switched behind.
+    public var proxy: ProxyOptions?
 
     public init() {}
+}
+
+/// `x-berth.deploy`: a blue-green service. It runs as `<service>-blue` or `<service>-green`,
+/// each colour on its own port (`$BERTH_PORT`, `$BERTH_COLOR`), behind the proxy service that
+/// berth switches from one colour to the other.
+public struct BlueGreen: Equatable, Sendable {
+    public enum Color: String, Sendable, CaseIterable, Codable {
+        case blue, green
+
+        /// The colour that is not this one: where the next deploy starts.
+        public var other: Color { self == .blue ? .green : .blue }
+    }
+
+    /// The port of each colour.
+    public var bluePort: Int
+    public var greenPort: Int
+    /// The service that proxies to this one (it has `x-berth.proxy`).
+    public var proxy: String
+    /// How long the new colour has to become healthy.
+    public var deployTimeout: Duration = .seconds(30)
+    /// How long the old colour keeps its connections after the switch, at most.
+    public var drain: Duration = .seconds(10)
+    /// A path berth probes on the new colour's port (HTTP GET, 2xx or 3xx) to call it healthy;
+    /// without it, the service's healthcheck or x-berth.probe decides.
+    public var health: String?
+
+    public init(bluePort: Int, greenPort: Int, proxy: String) {
+        self.bluePort = bluePort
+        self.greenPort = greenPort
+        self.proxy = proxy
+    }
+
+    public func port(of color: Color) -> Int { color == .blue ? bluePort : greenPort }
+}
+
+/// `x-berth.proxy`: a supervised reverse proxy whose upstream file berth owns.
+public struct ProxyOptions: Equatable, Sendable {
+    public enum Kind: String, Sendable { case nginx }
+
+    public var kind: Kind = .nginx
+    /// The file berth renders (absolute): one `upstream` per blue-green service behind this proxy.
+    /// The proxy's own configuration includes it.
+    public var upstreams: String
+    /// Where berth reaches the proxy to check that a switch took effect (`HOST:PORT`).
+    public var listen: HostPort
+    /// The proxy's main configuration, for `nginx -t -c`; by default the `-c` of its command,
+    /// else nginx's own default.
+    public var config: String?
+    /// nginx's error log, read for new `[emerg]` lines after a reload; by default the `-e` of
+    /// its command.
+    public var errorLog: String?
+
+    public init(upstreams: String, listen: HostPort) {
+        self.upstreams = upstreams
+        self.listen = listen
+    }
 }
 
 /// A native health probe: an HTTP GET or a TCP connect, with the same timing as a healthcheck.

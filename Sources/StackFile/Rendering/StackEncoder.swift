@@ -156,6 +156,27 @@ public enum StackEncoder {
             }
             fields["probe"] = .map(probeFields)
         }
+        if let deploy = options.deploy {
+            var deployFields: [String: PlainValue] = [
+                "strategy": .string("blue-green"),
+                "ports": .list([.int(Int64(deploy.bluePort)), .int(Int64(deploy.greenPort))]),
+                "proxy": .string(deploy.proxy),
+                "deploy_timeout": .string(ComposeDuration.format(deploy.deployTimeout)),
+                "drain": .string(ComposeDuration.format(deploy.drain)),
+            ]
+            if let health = deploy.health { deployFields["health"] = .string(health) }
+            fields["deploy"] = .map(deployFields)
+        }
+        if let proxy = options.proxy {
+            var proxyFields: [String: PlainValue] = [
+                "kind": .string(proxy.kind.rawValue),
+                "upstreams": .string(proxy.upstreams),
+                "listen": .string(proxy.listen.description),
+            ]
+            if let config = proxy.config { proxyFields["config"] = .string(config) }
+            if let errorLog = proxy.errorLog { proxyFields["error_log"] = .string(errorLog) }
+            fields["proxy"] = .map(proxyFields)
+        }
         return .map(fields)
     }
 }

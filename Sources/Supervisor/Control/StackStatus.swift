@@ -40,6 +40,13 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public var notifyStatus: String?
     public var limits: Limits
     public var usage: Usage?
+    /// A blue-green service's serving colour (`blue`, `green`); nil for other services.
+    public var color: String? = nil
+    /// During a deploy: the new instance's colour and state, e.g. `green starting`.
+    public var deploying: String? = nil
+    /// A second instance of a blue-green service (the one being deployed, or the one retiring),
+    /// shown as its own row: the service it belongs to.
+    public var instanceOf: String? = nil
 
     public struct Limits: Sendable, Codable, Equatable {
         public var memoryBytes: Int64?
@@ -60,7 +67,8 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public typealias Usage = LiveUsage
 
     enum CodingKeys: String, CodingKey {
-        case name, state, detail, health, pid, restarts, limits, usage
+        case name, state, detail, health, pid, restarts, limits, usage, color, deploying
+        case instanceOf = "instance_of"
         case startedAt = "started_at"
         case lastExit = "last_exit"
         case stoppedByUser = "stopped_by_user"

@@ -8,21 +8,39 @@ extension Supervisor {
     /// The stack as it stands, with live counters from each leaf. Rates (CPU %, throttling)
     /// are taken over the time since the previous reading of the same leaf.
     func status() -> StackStatus {
-        let services = runners.map { runner -> ServiceStatus in
+        func row(_ runner: ServiceRunner, name: String) -> ServiceStatus {
             let resources = runner.service.resources
             var usage: ServiceStatus.Usage?
             if let leaf = runner.leaf {
                 usage = readUsage(of: runner, leaf: leaf)
             }
             return ServiceStatus(
-                name: runner.name, state: Self.stateWord(runner.state), detail: runner.state.description,
+                name: name, state: Self.stateWord(runner.state), detail: runner.state.description,
                 health: runner.healthDescription, pid: runner.state.pid, startedAt: runner.state.pid == nil ? nil : runner.startedAtWall,
                 restarts: runner.lifecycle.tracker.restarts, lastExit: runner.lifecycle.lastExit?.description,
-                stoppedByUser: userStopped.contains(runner.name), notifyStatus: runner.statusText,
+                stoppedByUser: userStopped.contains(name), notifyStatus: runner.statusText,
                 limits: ServiceStatus.Limits(memoryBytes: resources.memoryLimit, memoryReservationBytes: resources.memoryReservation,
                                              cpus: resources.cpuLimit, pids: resources.pidsLimit,
                                              unenforced: runner.unenforced.map(\.description)),
-                usage: usage)
+                usage: usage,
+                color: runner.color?.rawValue)
+        }
+        // During a deploy both instances are shown, and counted by the live budget: the new
+        // one as its own row, `web-green`, right after the service.
+        var services: [ServiceStatus] = []
+        for runner in runners {
+            var status = row(runner, name: runner.name)
+            let slot = blueGreen.slots[runner.name]
+            if let candidate = slot?.candidate, let color = candidate.color {
+                status.deploying = "\(color.rawValue) \(Self.stateWord(candidate.state))"
+            }
+            services.append(status)
+            for second in [slot?.candidate, slot?.retiring].compactMap({ $0 }) {
+                guard let color = second.color else { continue }
+                var extra = row(second, name: Self.instanceName(runner.name, color))
+                extra.instanceOf = runner.name
+                services.append(extra)
+            }
         }
         return StackStatus(project: stack.name, pid: getpid(), stateDirectory: options.stateDirectory.path,
                            logDirectory: options.stateDirectory.logs, cgroupRoot: tree?.root,

@@ -23,6 +23,12 @@ public final class SupervisorHandle: Sendable {
         loop.post { supervisor.wrapped.perform(command, completion: completion) }
     }
 
+    /// Runs `body` on the supervision loop.
+    func onLoop(_ body: @escaping @Sendable (Supervisor) -> Void) {
+        let supervisor = self.supervisor
+        loop.post { body(supervisor.wrapped) }
+    }
+
     /// Records a refused client in the history (and on the terminal).
     public func recordRefusal(_ detail: String) {
         let supervisor = self.supervisor

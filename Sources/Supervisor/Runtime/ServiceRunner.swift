@@ -27,6 +27,8 @@ final class ServiceRunner {
     private(set) var starts = 0
     /// When the current process started, Unix time.
     private(set) var startedAtWall: Double?
+    /// The colour of a blue-green service's instance (`x-berth.deploy`); nil for other services.
+    var color: BlueGreen.Color?
     /// The previous reading of the leaf's counters, for rates (CPU %, throttling %).
     var lastUsage: (time: Instant, usage: CgroupUsage)?
 

@@ -34,6 +34,8 @@ public final class Supervisor {
         /// Plans each service's user, capabilities, no_new_privs and seccomp filter (tests give
         /// it their own user database).
         public var confinement: ConfinementPlanner
+        /// The colour each blue-green service runs as (the last deploy's); blue when not said.
+        public var liveColors: [String: BlueGreen.Color] = [:]
 
         public init(stateDirectory: StateDirectory, allowUnenforced: Bool = false, echoServiceOutput: Bool = false,
                     color: Bool = false, isPID1: Bool = false, environment: [String: String] = [:],
@@ -57,8 +59,11 @@ public final class Supervisor {
     private let lockDescriptor: Int32
     private let signalDescriptor: Int32
     private var signals: SignalSource?
-    private(set) var runners: [ServiceRunner] = []
-    private(set) var byName: [String: ServiceRunner] = [:]
+    // Settable from the blue-green extension: a deploy swaps a service's runner.
+    var runners: [ServiceRunner] = []
+    var byName: [String: ServiceRunner] = [:]
+    /// Blue-green services: live colours, and the second instance during a deploy.
+    var blueGreen = BlueGreenSlots()
     /// What to do when each child of berth ends: services' main processes and probes.
     private var children: [Int32: (Int32) -> Void] = [:]
     private(set) var dependents: [String: [String]] = [:]
@@ -148,7 +153,9 @@ public final class Supervisor {
 
         let order = stack.startOrder
         for name in order {
-            guard let service = stack[name] else { continue }
+            guard let written = stack[name] else { continue }
+            let color = written.berth.deploy.map { _ in options.liveColors[name] ?? .blue }
+            let service = color.map { Self.instanceSpec(written, color: $0) } ?? written
             for dependency in service.dependencies { dependents[dependency.service, default: []].append(name) }
             let resolved = ExecutableResolver.resolve(
                 service.argv.first ?? "", path: service.environment["PATH"] ?? ExecutableResolver.defaultPath,
@@ -184,7 +191,7 @@ public final class Supervisor {
                 }
             }
             let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
-            let leaf = tree?.leaf(named: name)
+            let leaf = tree?.leaf(named: color.map { Self.instanceName(name, $0) } ?? name)
             // Once per service spec: the filter is compiled here and every start reuses it.
             let confinement: ConfinementPlan?
             do {
@@ -213,6 +220,10 @@ public final class Supervisor {
             }
             runners.append(runner)
             byName[name] = runner
+            if let color {
+                runner.color = color
+                blueGreen.slots[name] = BlueGreenSlots.Slot(live: color, spec: written)
+            }
             environment.logs.configure(service: name, policy: service.berth.logs)
             if leaf != nil, problems.isEmpty {
                 do {
@@ -240,9 +251,9 @@ public final class Supervisor {
 
     /// The service's `healthcheck` as an exec probe, or its `x-berth.probe` as a native one;
     /// programs and addresses are resolved here, before anything starts.
-    private static func healthProbe(for service: Service, environment: [String: String], leaf: CgroupLeaf?,
-                                    confinement: ConfinementPlan?, loop: EventLoop,
-                                    reaper: ChildReaper) -> Result<HealthChecker?, ProbeProblem> {
+    static func healthProbe(for service: Service, environment: [String: String], leaf: CgroupLeaf?,
+                            confinement: ConfinementPlan?, loop: EventLoop,
+                            reaper: ChildReaper) -> Result<HealthChecker?, ProbeProblem> {
         if let check = service.healthcheck {
             let arguments: [String]
             switch check.test {
@@ -383,6 +394,7 @@ public final class Supervisor {
         environment.record(service: nil, kind: "stopping", detail: "stopping the stack (\(reason))")
         SystemdNotify.send("STOPPING=1", environment: options.environment)
         advanceStop()
+        stopSecondInstances()
     }
 
     private func advanceStop() {
@@ -507,7 +519,8 @@ public final class Supervisor {
         completeCommands()
         // Services stopped with `berth stop` may be started again: berth waits for that, or for
         // `berth down`, rather than ending when the rest has ended.
-        guard runners.allSatisfy({ $0.state.isFinal }), phase == .stopping || userStopped.isEmpty else { return }
+        guard runners.allSatisfy({ $0.state.isFinal }), blueGreen.secondInstances.allSatisfy({ $0.state.isFinal }),
+              phase == .stopping || userStopped.isEmpty else { return }
         loop.stop()
     }
 
@@ -535,7 +548,7 @@ public final class Supervisor {
         environment.record(service: nil, kind: "down", detail: "stack \(stack.name) is down: \(reason)")
         environment.history?.endSession(id: environment.sessionID, at: WallClock.now,
                                         reason: stopReason != nil ? "stopped" : "finished")
-        for runner in runners { runner.finish() }
+        for runner in runners + blueGreen.secondInstances { runner.finish() }
         tree?.dismantle()
         _ = environment.history?.flush(timeout: .seconds(5))
         let final = status()
