@@ -356,6 +356,7 @@ public final class Supervisor {
         }
         sampler.start()
         StartupPages.release()
+        _ = loop.schedule(after: .seconds(60)) { StartupPages.release() }
         loop.run()
         return finish()
     }
