@@ -15,6 +15,14 @@ rss_kib() {
     awk '$1 == "VmRSS:" { print $2 }' /proc/1/status
 }
 
+# The anonymous part of berth's RSS: heap and stacks, where a leak would show. The file-backed
+# rest is berth's code: berth hands its start-up pages back to the kernel once everything has
+# started and again a minute later, and the code the loop uses is paged back in as it runs, so
+# that part rises after a start without anything growing.
+anon_kib() {
+    awk '$1 == "RssAnon:" { print $2 }' /proc/1/status
+}
+
 # neighbour_state: `name:pid:starttime:runs` for each neighbour.
 neighbour_state() {
     for service in $NEIGHBOURS; do
@@ -57,12 +65,13 @@ check_run_count() {
         "$(measured runs_in_window "$count" exited_1 "$failed" window_s "$WINDOW")"
 }
 
-# berth's resident memory at 30 s is at most 1 MiB above what it was at 5 s.
+# berth's anonymous memory at 30 s is at most 1 MiB above what it was at 5 s, and its whole
+# RSS stays under 20 MiB.
 check_rss_stable() {
-    growth=$((rss_30 - rss_5))
-    [ "$growth" -le 1024 ]
-    report restart_storm rss_stable $? "berth VmRSS ${rss_5} KiB at 5 s, ${rss_30} KiB at ${WINDOW} s (growth ${growth} KiB, limit 1024)" \
-        "$(measured rss_5s_kib "$rss_5" rss_30s_kib "$rss_30" growth_kib "$growth")"
+    growth=$((anon_30 - anon_5))
+    [ "$growth" -le 1024 ] && [ "$rss_30" -le 20480 ]
+    report restart_storm rss_stable $? "berth RssAnon ${anon_5} KiB at 5 s, ${anon_30} KiB at ${WINDOW} s (growth ${growth} KiB, limit 1024); VmRSS ${rss_5} -> ${rss_30} KiB (limit 20480)" \
+        "$(measured anon_5s_kib "$anon_5" anon_30s_kib "$anon_30" growth_kib "$growth" rss_5s_kib "$rss_5" rss_30s_kib "$rss_30")"
 }
 
 # db, app and web kept their single run: same pid, same start time.
@@ -83,8 +92,10 @@ neighbours_before=$(neighbour_state)
 
 sleep_until "$t_first" 5
 rss_5=$(rss_kib)
+anon_5=$(anon_kib)
 sleep_until "$t_first" "$WINDOW"
 rss_30=$(rss_kib)
+anon_30=$(anon_kib)
 neighbours_after=$(neighbour_state)
 
 check_backoff_doubles
