@@ -255,46 +255,14 @@ extension Supervisor {
     private func makeInstance(_ written: Service, color: BlueGreen.Color) -> Result<ServiceRunner, BlueGreenRefusal> {
         let name = written.name
         let service = Self.instanceSpec(written, color: color)
-        let executable: String
-        switch ExecutableResolver.resolve(service.argv.first ?? "", path: service.environment["PATH"] ?? ExecutableResolver.defaultPath,
-                                          workingDirectory: service.workingDirectory) {
-        case let .success(path): executable = path
-        case let .failure(error): return .failure(.cannotStart(SpawnFailure.message(service: name, error: error)))
+        var problems: [String] = []
+        guard let runner = makeRunner(for: service, leafName: Self.instanceName(name, color), problems: &problems) else {
+            return .failure(.cannotStart(problems.joined(separator: "; ")))
         }
-        let settings = CgroupLimits.settings(for: service)
-        let (enforced, unenforced) = tree?.plan(settings) ?? ([], settings)
-        let refused = unenforced.filter(\.isExplicit)
-        if !refused.isEmpty, !options.allowUnenforced {
-            return .failure(.cannotStart("\(name): " + refused.map(\.description).joined(separator: ", ")
-                + " cannot be enforced on this host"))
-        }
-        var programEnvironment = service.environment
-        if programEnvironment["PATH"] == nil { programEnvironment["PATH"] = ExecutableResolver.defaultPath }
-        let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
-        let leaf = tree?.leaf(named: Self.instanceName(name, color))
-        // The new spec may change the user, capabilities or profile: planned (and its filter
-        // compiled) once here, as `init` does for every service.
-        let confinement: ConfinementPlan?
-        do {
-            let planned = try options.confinement.plan(for: service)
-            confinement = planned.plan
-            for warning in planned.warnings { environment.announce("warning: \(name): \(warning)") }
-        } catch {
-            return .failure(.cannotStart("\(name): \(error)"))
-        }
-        let health: HealthChecker?
-        switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, confinement: confinement,
-                                loop: loop, reaper: self) {
-        case let .success(probe): health = probe
-        case let .failure(problem): return .failure(.cannotStart("\(name): health check: \(problem)"))
-        }
-        let runner = ServiceRunner(service: service, program: program, leaf: leaf, limits: enforced,
-                                   unenforced: refused, confinement: confinement, health: health, environment: environment)
         runner.color = color
-        environment.logs.configure(service: name, policy: service.berth.logs)
         // A leaf left by an instance that did not stop cleanly would refuse to be made again.
-        if let leaf, leaf.isPopulated { leaf.killAll() }
-        try? leaf?.remove()
+        if let leaf = runner.leaf, leaf.isPopulated { leaf.killAll() }
+        try? runner.leaf?.remove()
         do {
             try runner.prepareLeaf()
         } catch {

@@ -157,75 +157,15 @@ public final class Supervisor {
             let color = written.berth.deploy.map { _ in options.liveColors[name] ?? .blue }
             let service = color.map { Self.instanceSpec(written, color: $0) } ?? written
             for dependency in service.dependencies { dependents[dependency.service, default: []].append(name) }
-            let resolved = ExecutableResolver.resolve(
-                service.argv.first ?? "", path: service.environment["PATH"] ?? ExecutableResolver.defaultPath,
-                workingDirectory: service.workingDirectory)
-            let executable: String
-            switch resolved {
-            case let .success(path): executable = path
-            case let .failure(error):
-                problems.append(SpawnFailure.message(service: name, error: error))
-                continue
-            }
-            let (enforced, unenforced) = tree?.plan(CgroupLimits.settings(for: service)) ?? ([], CgroupLimits.settings(for: service))
-            let refused = unenforced.filter(\.isExplicit)
-            if !refused.isEmpty, !options.allowUnenforced {
-                for setting in refused {
-                    let reason = tree?.missingReasons[setting.controller] ?? "berth runs without cgroups on this host"
-                    problems.append("\(name): \(setting.description) cannot be enforced: the \(setting.controller) controller "
-                        + "is not available (\(reason)); use --allow-unenforced to run without it")
-                }
-            }
-            if !refused.isEmpty, options.allowUnenforced {
-                let controllers = Set(refused.map(\.controller)).sorted().joined(separator: ", ")
-                environment.announce("warning: \(name): not enforced on this host (no \(controllers) controller): "
-                    + refused.map(\.description).joined(separator: ", "))
-            }
-            var programEnvironment = service.environment
-            if programEnvironment["PATH"] == nil { programEnvironment["PATH"] = ExecutableResolver.defaultPath }
-            let notifyPath = options.stateDirectory.path + "/notify/\(name).sock"
-            if service.berth.notify {
-                programEnvironment["NOTIFY_SOCKET"] = notifyPath
-                if let watchdog = service.berth.watchdog {
-                    programEnvironment["WATCHDOG_USEC"] = String(watchdog.nanoseconds / 1000)
-                }
-            }
-            let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
-            let leaf = tree?.leaf(named: color.map { Self.instanceName(name, $0) } ?? name)
-            // Once per service spec: the filter is compiled here and every start reuses it.
-            let confinement: ConfinementPlan?
-            do {
-                let planned = try options.confinement.plan(for: service)
-                confinement = planned.plan
-                for warning in planned.warnings { environment.announce("warning: \(name): \(warning)") }
-            } catch {
-                problems.append("\(name): \(error)")
-                continue
-            }
-            let health: HealthChecker?
-            switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, confinement: confinement,
-                                    loop: loop, reaper: self) {
-            case let .success(probe): health = probe
-            case let .failure(problem):
-                problems.append("\(name): health check: \(problem)")
-                health = nil
-            }
-            let runner = ServiceRunner(service: service, program: program, leaf: leaf, limits: enforced,
-                                       unenforced: refused, confinement: confinement, health: health, environment: environment)
-            if service.berth.notify {
-                try? FileManager.default.createDirectory(atPath: options.stateDirectory.path + "/notify", withIntermediateDirectories: true)
-                if !runner.listenForNotifications(at: notifyPath) {
-                    problems.append("\(name): cannot open its notify socket \(notifyPath): \(String(cString: strerror(errno)))")
-                }
-            }
+            let leafName = color.map { Self.instanceName(name, $0) } ?? name
+            guard let runner = makeRunner(for: service, leafName: leafName, problems: &problems) else { continue }
             runners.append(runner)
             byName[name] = runner
             if let color {
                 runner.color = color
                 blueGreen.slots[name] = BlueGreenSlots.Slot(live: color, spec: written)
             }
-            environment.logs.configure(service: name, policy: service.berth.logs)
-            if leaf != nil, problems.isEmpty {
+            if runner.leaf != nil, problems.isEmpty {
                 do {
                     try runner.prepareLeaf()
                 } catch {
@@ -247,6 +187,76 @@ public final class Supervisor {
 
     struct ProbeProblem: Error, CustomStringConvertible {
         var description: String
+    }
+
+    /// The runner for one service spec, as `init` makes one for every service and a deploy for
+    /// the colour it starts: the program resolved, the limits planned against this host, the
+    /// confinement planned (its filter compiled once, here), the health probe, the sd_notify
+    /// socket, its log configured. Each problem is appended to `problems`; nil when there is one.
+    func makeRunner(for service: Service, leafName: String, problems: inout [String]) -> ServiceRunner? {
+        let name = service.name
+        let before = problems.count
+        let executable: String
+        switch ExecutableResolver.resolve(service.argv.first ?? "", path: service.environment["PATH"] ?? ExecutableResolver.defaultPath,
+                                          workingDirectory: service.workingDirectory) {
+        case let .success(path): executable = path
+        case let .failure(error):
+            problems.append(SpawnFailure.message(service: name, error: error))
+            return nil
+        }
+        let settings = CgroupLimits.settings(for: service)
+        let (enforced, unenforced) = tree?.plan(settings) ?? ([], settings)
+        let refused = unenforced.filter(\.isExplicit)
+        if !refused.isEmpty, !options.allowUnenforced {
+            for setting in refused {
+                let reason = tree?.missingReasons[setting.controller] ?? "berth runs without cgroups on this host"
+                problems.append("\(name): \(setting.description) cannot be enforced: the \(setting.controller) controller "
+                    + "is not available (\(reason)); use --allow-unenforced to run without it")
+            }
+        }
+        if !refused.isEmpty, options.allowUnenforced {
+            let controllers = Set(refused.map(\.controller)).sorted().joined(separator: ", ")
+            environment.announce("warning: \(name): not enforced on this host (no \(controllers) controller): "
+                + refused.map(\.description).joined(separator: ", "))
+        }
+        var programEnvironment = service.environment
+        if programEnvironment["PATH"] == nil { programEnvironment["PATH"] = ExecutableResolver.defaultPath }
+        let notifyPath = options.stateDirectory.path + "/notify/\(leafName).sock"
+        if service.berth.notify {
+            programEnvironment["NOTIFY_SOCKET"] = notifyPath
+            if let watchdog = service.berth.watchdog {
+                programEnvironment["WATCHDOG_USEC"] = String(watchdog.nanoseconds / 1000)
+            }
+        }
+        let program = ServiceRunner.Program(executable: executable, arguments: service.argv, environment: programEnvironment)
+        let leaf = tree?.leaf(named: leafName)
+        let confinement: ConfinementPlan?
+        do {
+            let planned = try options.confinement.plan(for: service)
+            confinement = planned.plan
+            for warning in planned.warnings { environment.announce("warning: \(name): \(warning)") }
+        } catch {
+            problems.append("\(name): \(error)")
+            return nil
+        }
+        let health: HealthChecker?
+        switch Self.healthProbe(for: service, environment: programEnvironment, leaf: leaf, confinement: confinement,
+                                loop: loop, reaper: self) {
+        case let .success(probe): health = probe
+        case let .failure(problem):
+            problems.append("\(name): health check: \(problem)")
+            return nil
+        }
+        let runner = ServiceRunner(service: service, program: program, leaf: leaf, limits: enforced,
+                                   unenforced: refused, confinement: confinement, health: health, environment: environment)
+        if service.berth.notify {
+            try? FileManager.default.createDirectory(atPath: options.stateDirectory.path + "/notify", withIntermediateDirectories: true)
+            if !runner.listenForNotifications(at: notifyPath) {
+                problems.append("\(name): cannot open its notify socket \(notifyPath): \(String(cString: strerror(errno)))")
+            }
+        }
+        environment.logs.configure(service: name, policy: service.berth.logs)
+        return problems.count == before ? runner : nil
     }
 
     /// The service's `healthcheck` as an exec probe, or its `x-berth.probe` as a native one;
