@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Blue-green deploys: the deploy's state machine, the proxy adapters (nginx), spec history.
-        .target(name: "Deploy", dependencies: ["Supervisor", "Budget", "StateStore", "StackFile"]),
+        .target(name: "Deploy", dependencies: ["Supervisor", "Confinement", "Budget", "StateStore", "StackFile"]),
         // Service state machines, restarts, dependencies, logs, PID 1: the supervision loop.
         .target(name: "Supervisor", dependencies: ["Budget", "Confinement", "CSpawn", "CLinux", "StateStore", "StackFile"]),
         // cgroup v2 tree, seccomp profiles and filters, capabilities, users: decided in the parent.

@@ -26,7 +26,7 @@ public enum HostResources {
     }
 
     static func memTotal(root: String) -> Int64? {
-        guard let text = try? String(contentsOfFile: root + "/proc/meminfo", encoding: .utf8) else { return nil }
+        guard let text = CgroupFiles.read(root + "/proc/meminfo") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, let kib = Int64(fields[1]) else { return nil }
@@ -110,6 +110,6 @@ public enum HostResources {
     }
 
     private static func read(_ path: String) -> String? {
-        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        CgroupFiles.read(path)?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,3 +1,4 @@
+import Confinement
 import Foundation
 import Glibc
 import StackFile
@@ -32,7 +33,7 @@ public struct NginxProxy: Sendable {
     public static func workers(of master: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            guard let stat = CgroupFiles.read("/proc/\(pid)/stat"),
                   let close = stat.lastIndex(of: ")") else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 1, Int32(fields[1]) == master else { return false }
@@ -137,25 +138,8 @@ public enum Connections {
     /// Established (or closing) connections whose local port is `port`.
     public static func count(localPort port: Int, tables: [String] = ["/proc/net/tcp", "/proc/net/tcp6"]) -> Int {
         tables.reduce(0) { total, table in
-            total + count(localPort: port, in: read(table))
+            total + count(localPort: port, in: CgroupFiles.read(table) ?? "")
         }
-    }
-
-    /// The whole of a /proc file. Their size is 0, and `String(contentsOfFile:)` stops at the
-    /// first 4 KiB of them: read until the end.
-    static func read(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = Glibc.read(fd, &buffer, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Counts in the text of one table: `sl local_address rem_address st ...`, addresses as

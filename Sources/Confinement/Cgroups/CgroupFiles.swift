@@ -1,6 +1,8 @@
 import Glibc
 
-/// Reads and writes cgroupfs files with plain system calls, so that a failed write reports the
+/// Reads and writes the kernel's files (cgroupfs, and procfs for reading) with plain system
+/// calls: a read goes on to the end even where the file says its size is 0 (Foundation's
+/// `String(contentsOfFile:)` stops at the first 4 KiB of a /proc file), and a failed write reports the
 /// kernel's own errno (EBUSY, EINVAL, ENOENT...) rather than a generic error.
 public enum CgroupFiles {
     public struct Failure: Error, CustomStringConvertible, Sendable {

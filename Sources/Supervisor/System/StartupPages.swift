@@ -1,3 +1,4 @@
+import Confinement
 import CLinux
 import Glibc
 
@@ -19,7 +20,7 @@ import Glibc
 /// first minute (the first samples, the first history writes) and would otherwise stay.
 enum StartupPages {
     static func release() {
-        guard let maps = read("/proc/self/maps"), let executable = executablePath() else { return }
+        guard let maps = CgroupFiles.read("/proc/self/maps"), let executable = executablePath() else { return }
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[5].hasPrefix("/") else { continue }
@@ -41,19 +42,5 @@ enum StartupPages {
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    private static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = Glibc.read(fd, &buffer, buffer.count)
-            guard count > 0 else { break }
-            data.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
